@@ -1,0 +1,2 @@
+# The shipped default configuration.
+dist_sysconf_DATA += etc/netlabd.conf

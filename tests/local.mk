@@ -1,0 +1,1 @@
+# Tests: C unit tests and python integration tests, one automake harness.
