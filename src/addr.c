@@ -1,0 +1,180 @@
+/* addr.c - parse and print addresses, CIDR match, unmap ::ffff:a.b.c.d. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* Parse a numeric IPv4 or IPv6 literal (no names: a config must not depend on DNS). */
+int
+addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, int port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+bool
+addr_is_wildcard(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
+/* "a.b.c.d", "a.b.c.d/n", "x::y", "x::/n"; host bits beyond the prefix must be zero. */
+int
+prefix_parse(const char *s, struct prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	int max;
+	long n;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	memset(p, 0, sizeof(*p));
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, p->bytes) == 1) {
+		p->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, p->bytes) == 1) {
+		p->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	if (slash == NULL)
+		n = max;
+	else {
+		if (*slash < '0' || *slash > '9')
+			return -1;
+		errno = 0;
+		n = strtol(slash, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 0 || n > max)
+			return -1;
+	}
+	p->len = (uint8_t)n;
+	for (int bit = p->len; bit < max; bit++)
+		if (p->bytes[bit / 8] & (0x80 >> (bit % 8)))
+			return -1;
+	/* An IPv4-mapped prefix is matched as the IPv4 prefix it is. */
+	if (p->family == AF_INET6 && p->len >= 96 && memcmp(p->bytes, v4mapped, 12) == 0) {
+		memmove(p->bytes, p->bytes + 12, 4);
+		memset(p->bytes + 4, 0, 12);
+		p->family = AF_INET;
+		p->len -= 96;
+	}
+	return 0;
+}
+
+int
+prefix_from_sockaddr(const struct sockaddr *sa, struct prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (sa->sa_family == AF_INET) {
+		p->family = AF_INET;
+		p->len = 32;
+		memcpy(p->bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+
+		if (memcmp(a, v4mapped, 12) == 0) {
+			p->family = AF_INET;
+			p->len = 32;
+			memcpy(p->bytes, a + 12, 4);
+		} else {
+			p->family = AF_INET6;
+			p->len = 128;
+			memcpy(p->bytes, a, 16);
+		}
+		return 0;
+	}
+	return -1;
+}
+
+bool
+prefix_match(const struct prefix *net, const struct prefix *addr)
+{
+	int full = net->len / 8, rest = net->len % 8;
+
+	if (net->family != addr->family)
+		return false;
+	if (memcmp(net->bytes, addr->bytes, (size_t)full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (net->bytes[full] & mask) == (addr->bytes[full] & mask);
+}
+
+/* The peer's address as users expect it: IPv4-mapped IPv6 printed as IPv4. */
+const char *
+addr_ntop(const struct sockaddr *sa, char *buf, size_t size)
+{
+	struct prefix p;
+
+	if (prefix_from_sockaddr(sa, &p) < 0 ||
+	    inet_ntop(p.family, p.bytes, buf, (socklen_t)size) == NULL)
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+/* "127.0.0.1:13" or "[::]:13", as in "cannot listen on [::]:13: ...". */
+const char *
+addr_endpoint(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	addr_ntop(sa, host, sizeof(host));
+	if (sa->sa_family == AF_INET6 && strchr(host, ':') != NULL)
+		snprintf(buf, size, "[%s]:%d", host, addr_port(sa));
+	else
+		snprintf(buf, size, "%s:%d", host, addr_port(sa));
+	return buf;
+}
+
+int
+addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+bool
+addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family || addr_port(a) != addr_port(b))
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr);
+}

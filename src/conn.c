@@ -1,0 +1,267 @@
+/*
+ * conn.c - one client connection: its bufferevent, peer, counters and idle
+ * timer, and the one path every connection leaves by (conn_close).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "log.h"
+#include "netlabd.h"
+#include "proto.h"
+
+/* Stop reading from a client while this much output is unsent; resume below the low mark. */
+#define OUT_HIGH_WATER	(256 * 1024)
+#define OUT_LOW_WATER	(64 * 1024)
+/* How long a closing connection drains what the client still sends, so it sees our FIN, not a reset. */
+#define LINGER_SECONDS	2
+
+static void conn_readcb(struct bufferevent *, void *);
+static void conn_writecb(struct bufferevent *, void *);
+static void conn_eventcb(struct bufferevent *, short, void *);
+
+/* The per-source key: IPv4 address, or the /64 of an IPv6 address. */
+static void
+conn_source(const struct prefix *p, uint16_t *family, uint64_t *key)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, p->bytes, p->family == AF_INET ? 4 : 8);
+	*family = (uint16_t)p->family;
+	*key = k;
+}
+
+static void
+conn_refuse(struct service *s, int fd, const char *peer, int port, const char *why)
+{
+	s->refused++;
+	log_notice("%s: refused connection from %s, port=%d: %s", s->name, peer, port, why);
+	close(fd);
+}
+
+static void
+conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct proto_io io = {
+		.in = in, .out = out, .conf = c->cf->proto_conf, .state = c->state,
+	};
+	size_t len = evbuffer_get_length(in), out_before = evbuffer_get_length(out);
+	enum proto_next next;
+
+	c->svc->bytes_in += len - c->in_left;
+	io.error[0] = '\0';
+	next = fn(&io);
+	c->in_left = evbuffer_get_length(in);
+	c->svc->bytes_out += evbuffer_get_length(out) - out_before;
+	if (io.error[0] != '\0')
+		log_notice("%s: %s, port=%d: %s", c->svc->name, c->peer, c->port, io.error);
+	if (next == PROTO_CLOSE && !c->closing) {
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	}
+	if (c->closing) {
+		if (evbuffer_get_length(out) == 0)
+			conn_writecb(c->bev, c);
+		return;
+	}
+	if (evbuffer_get_length(out) >= OUT_HIGH_WATER && !c->paused) {
+		/* The client is not reading: stop reading its requests until it does. */
+		c->paused = 1;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+void
+conn_accept(struct netlabd *nd, struct service *s, int fd, struct sockaddr *sa, int len)
+{
+	const struct svc_conf *cf = s->cf;
+	const struct proto *p = cf->proto;
+	char peer[INET6_ADDRSTRLEN];
+	struct prefix src;
+	uint16_t family;
+	uint64_t key;
+	struct conn *c;
+	int port = addr_port(sa);
+
+	(void)len;
+	addr_ntop(sa, peer, sizeof(peer));
+	prefix_from_sockaddr(sa, &src);
+	conn_source(&src, &family, &key);
+	if (!svc_conf_allows(cf, &src)) {
+		conn_refuse(s, fd, peer, port, "denied by access list");
+		return;
+	}
+	if (nd->nconns >= nd->conf->max_conns) {
+		conn_refuse(s, fd, peer, port, "global max-connections reached");
+		return;
+	}
+	if (cf->max_conns > 0 && s->active >= cf->max_conns) {
+		conn_refuse(s, fd, peer, port, "service max-connections reached");
+		return;
+	}
+	if (cf->max_per_source > 0 &&
+	    srctab_count(&s->sources, family, key) >= (uint32_t)cf->max_per_source) {
+		conn_refuse(s, fd, peer, port, "max-per-source reached");
+		return;
+	}
+
+	if ((c = calloc(1, sizeof(*c) + p->state_size)) == NULL) {
+		conn_refuse(s, fd, peer, port, "out of memory");
+		return;
+	}
+	c->bev = bufferevent_socket_new(nd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		free(c);
+		conn_refuse(s, fd, peer, port, "out of memory");
+		return;
+	}
+	c->nd = nd;
+	c->svc = s;
+	s->refcnt++;
+	c->cf = s->cf;
+	svc_conf_ref(c->cf);
+	c->port = (uint16_t)port;
+	c->srcfamily = family;
+	c->srckey = key;
+	memcpy(c->peer, peer, sizeof(peer));
+	TAILQ_INSERT_TAIL(&nd->conns, c, entry);
+	nd->nconns++;
+	nd->accepted_total++;
+	s->active++;
+	s->accepted++;
+	srctab_add(&s->sources, family, key, 1);
+	log_info("%s: accepted connection from %s, port=%d", s->name, peer, port);
+
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, p->frame, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW_WATER, 0);
+	if (cf->idle_timeout > 0) {
+		struct timeval tv = { cf->idle_timeout, 0 };
+
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	netlabd_status_changed(nd);
+	if (p->start != NULL)
+		conn_run(c, p->start);
+}
+
+static void
+conn_readcb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->lingering || c->closing) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		c->in_left = 0;
+		return;
+	}
+	conn_run(c, c->cf->proto->input);
+}
+
+static bool
+conn_unread(struct conn *c)
+{
+	int n = 0;
+
+	return ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) == 0 && n > 0;
+}
+
+static void
+conn_linger(struct conn *c)
+{
+	struct timeval tv = { LINGER_SECONDS, 0 };
+
+	c->lingering = 1;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+static void
+conn_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (c->closing) {
+		if (left > 0 || c->lingering)
+			return;
+		/* Unread input would turn our close into a reset that can eat the reply. */
+		if (!c->eof && conn_unread(c))
+			conn_linger(c);
+		else
+			conn_close(c);
+		return;
+	}
+	if (c->paused && left <= OUT_LOW_WATER) {
+		c->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+	}
+}
+
+static void
+conn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->lingering) {
+		conn_close(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		/* Half-close: the protocol answers what it still owes, then we close. */
+		c->eof = 1;
+		if (!c->closing)
+			conn_run(c, c->cf->proto->eof);
+		else if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_close(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_info("%s: idle timeout, closing connection from %s, port=%d", c->svc->name,
+		    c->peer, c->port);
+	} else if (what & BEV_EVENT_ERROR) {
+		log_debug("%s: connection from %s, port=%d: %s", c->svc->name, c->peer, c->port,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	}
+	conn_close(c);
+}
+
+void
+conn_close(struct conn *c)
+{
+	struct netlabd *nd = c->nd;
+
+	TAILQ_REMOVE(&nd->conns, c, entry);
+	nd->nconns--;
+	c->svc->active--;
+	srctab_add(&c->svc->sources, c->srcfamily, c->srckey, -1);
+	bufferevent_free(c->bev);
+	svc_conf_unref(c->cf);
+	service_unref(c->svc);
+	free(c);
+	netlabd_status_changed(nd);
+	if (nd->stopping && nd->nconns == 0)
+		event_base_loopexit(nd->base, NULL);
+}
+
+void
+conns_close_all(struct netlabd *nd)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&nd->conns)) != NULL)
+		conn_close(c);
+}

@@ -1,0 +1,60 @@
+/*
+ * proto_add.c - binary addition: two big-endian int32 in, their sum as one
+ * big-endian int64 out, for every complete 8-byte request, in order.
+ */
+#include "config.h"
+
+#include <endian.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define ADD_REQ		8
+#define ADD_BATCH	512		/* requests decoded per pass */
+
+static enum proto_next
+add_input(struct proto_io *io)
+{
+	unsigned char req[ADD_REQ * ADD_BATCH];
+	uint64_t rep[ADD_BATCH];
+	size_t len;
+
+	while ((len = evbuffer_get_length(io->in)) >= ADD_REQ) {
+		size_t n = len / ADD_REQ;
+
+		if (n > ADD_BATCH)
+			n = ADD_BATCH;
+		evbuffer_remove(io->in, req, n * ADD_REQ);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t a, b;
+
+			memcpy(&a, req + i * ADD_REQ, 4);
+			memcpy(&b, req + i * ADD_REQ + 4, 4);
+			int64_t sum = (int64_t)(int32_t)be32toh(a) + (int64_t)(int32_t)be32toh(b);
+			rep[i] = htobe64((uint64_t)sum);
+		}
+		evbuffer_add(io->out, rep, n * sizeof(rep[0]));
+	}
+	return PROTO_CONTINUE;
+}
+
+static enum proto_next
+add_eof(struct proto_io *io)
+{
+	size_t left = evbuffer_get_length(io->in);
+
+	if (left > 0)
+		snprintf(io->error, sizeof(io->error),
+		    "truncated request: %zu of %d bytes", left, ADD_REQ);
+	return PROTO_CLOSE;
+}
+
+const struct proto proto_add = {
+	.name = "add",
+	.default_port = 54321,
+	.frame = ADD_REQ,
+	.input = add_input,
+	.eof = add_eof,
+};

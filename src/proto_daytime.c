@@ -1,0 +1,102 @@
+/* proto_daytime.c - RFC 867: the time as one line ending in CRLF, then close. */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto.h"
+
+#define DAYTIME_MAX	256
+
+struct daytime_conf {
+	bool	 utc;
+	char	 format[];
+};
+
+static cfg_opt_t daytime_opts[] = {
+	CFG_STR("format", "%a %b %e %H:%M:%S %Y", CFGF_NONE),
+	CFG_BOOL("utc", cfg_false, CFGF_NONE),
+	CFG_END()
+};
+
+static size_t
+daytime_format(const char *format, bool utc, time_t now, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if ((utc ? gmtime_r(&now, &tm) : localtime_r(&now, &tm)) == NULL)
+		return 0;
+	/* The format comes from the config: that is the point of the option. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	return strftime(buf, size, format, &tm);
+#pragma GCC diagnostic pop
+}
+
+static int
+daytime_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
+{
+	char buf[DAYTIME_MAX];
+	const char *format;
+
+	if (strcmp(opt, "format") != 0)
+		return 0;
+	format = cfg_getstr(sec, "format");
+	if (format == NULL || *format == '\0' || strpbrk(format, "\r\n") != NULL ||
+	    daytime_format(format, true, 0, buf, sizeof(buf)) == 0) {
+		snprintf(err, errlen, "format must be a non-empty strftime(3) format on one line"
+		    " giving at most %d characters", DAYTIME_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+daytime_conf_new(cfg_t *sec)
+{
+	const char *format = cfg_getstr(sec, "format");
+	struct daytime_conf *dc;
+
+	dc = malloc(sizeof(*dc) + strlen(format) + 1);
+	if (dc == NULL)
+		return NULL;
+	dc->utc = cfg_getbool(sec, "utc");
+	strcpy(dc->format, format);
+	return dc;
+}
+
+static enum proto_next
+daytime_start(struct proto_io *io)
+{
+	const struct daytime_conf *dc = io->conf;
+	char buf[DAYTIME_MAX + 2];
+	size_t n;
+
+	n = daytime_format(dc->format, dc->utc, time(NULL), buf, DAYTIME_MAX);
+	memcpy(buf + n, "\r\n", 2);
+	evbuffer_add(io->out, buf, n + 2);
+	return PROTO_CLOSE;
+}
+
+/* RFC 867: whatever the client sends is ignored. */
+static enum proto_next
+daytime_input(struct proto_io *io)
+{
+	evbuffer_drain(io->in, evbuffer_get_length(io->in));
+	return PROTO_CLOSE;
+}
+
+const struct proto proto_daytime = {
+	.name = "daytime",
+	.default_port = 13,
+	.opts = daytime_opts,
+	.check = daytime_check,
+	.conf_new = daytime_conf_new,
+	.conf_free = free,
+	.start = daytime_start,
+	.input = daytime_input,
+	.eof = daytime_input,
+};

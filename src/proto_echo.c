@@ -1,0 +1,121 @@
+/*
+ * proto_echo.c - line echo: each complete line goes back unchanged, in order.
+ * A line longer than max-line is sent back in pieces as it arrives, so a
+ * connection never holds more than max-line bytes of an unfinished line.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "proto.h"
+
+#define ECHO_MAX_LINE	(1024 * 1024)
+
+struct echo_conf {
+	size_t	 max_line;
+};
+
+struct echo_state {
+	size_t	 scanned;		/* leading bytes of in known to hold no newline */
+};
+
+static cfg_opt_t echo_opts[] = {
+	CFG_INT("max-line", 8192, CFGF_NONE),
+	CFG_END()
+};
+
+static int
+echo_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
+{
+	long v;
+
+	if (strcmp(opt, "max-line") != 0)
+		return 0;
+	v = cfg_getint(sec, "max-line");
+	if (v < 1 || v > ECHO_MAX_LINE) {
+		snprintf(err, errlen, "max-line must be between 1 and %d", ECHO_MAX_LINE);
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+echo_conf_new(cfg_t *sec)
+{
+	struct echo_conf *ec = malloc(sizeof(*ec));
+
+	if (ec != NULL)
+		ec->max_line = (size_t)cfg_getint(sec, "max-line");
+	return ec;
+}
+
+/* Offset just past the last newline in buf at or after skip, or 0 if none. */
+static size_t
+echo_last_newline(struct evbuffer *buf, size_t skip)
+{
+	struct evbuffer_iovec vec[16];
+	size_t base = 0, last = 0;
+	struct evbuffer_ptr pos;
+	int n;
+
+	/* Walk the chains forward; remember the last newline of each batch. */
+	if (evbuffer_ptr_set(buf, &pos, skip, EVBUFFER_PTR_SET) < 0)
+		return 0;
+	base = skip;
+	while ((n = evbuffer_peek(buf, -1, &pos, vec, 16)) > 0) {
+		size_t got = 0;
+
+		for (int i = 0; i < n && i < 16; i++) {
+			const char *nl = memrchr(vec[i].iov_base, '\n', vec[i].iov_len);
+
+			if (nl != NULL)
+				last = base + got + (size_t)(nl - (const char *)vec[i].iov_base) + 1;
+			got += vec[i].iov_len;
+		}
+		if (n <= 16)
+			break;
+		base += got;
+		if (evbuffer_ptr_set(buf, &pos, base, EVBUFFER_PTR_SET) < 0)
+			break;
+	}
+	return last;
+}
+
+static enum proto_next
+echo_input(struct proto_io *io)
+{
+	const struct echo_conf *ec = io->conf;
+	struct echo_state *st = io->state;
+	size_t len = evbuffer_get_length(io->in), upto;
+
+	upto = echo_last_newline(io->in, st->scanned);
+	if (len - upto >= ec->max_line)
+		upto = len;		/* an over-long line: send what we have */
+	if (upto > 0)
+		evbuffer_remove_buffer(io->in, io->out, upto);
+	st->scanned = len - upto;
+	return PROTO_CONTINUE;
+}
+
+/* The client half-closed: an unterminated tail goes back too, then we close. */
+static enum proto_next
+echo_eof(struct proto_io *io)
+{
+	evbuffer_add_buffer(io->out, io->in);
+	return PROTO_CLOSE;
+}
+
+const struct proto proto_echo = {
+	.name = "echo",
+	.default_port = 55556,
+	.state_size = sizeof(struct echo_state),
+	.opts = echo_opts,
+	.check = echo_check,
+	.conf_new = echo_conf_new,
+	.conf_free = free,
+	.input = echo_input,
+	.eof = echo_eof,
+};
