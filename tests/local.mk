@@ -1,1 +1,13 @@
-# Tests: C unit tests and python integration tests, one automake harness.
+# Tests: C unit tests and python integration tests in one automake harness.
+# A test exits 0 (pass), 1 (fail) or 77 (skip: a tool it needs is missing).
+TEST_EXTENSIONS = .py .sh
+PY_LOG_COMPILER = $(PYTHON3)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	NETLAB_BUILDDIR='$(abs_top_builddir)'; export NETLAB_BUILDDIR; \
+	NETLAB_SRCDIR='$(abs_top_srcdir)'; export NETLAB_SRCDIR; \
+	NETLABD='$(abs_top_builddir)/src/netlabd'; export NETLABD; \
+	NETLAB='$(abs_top_builddir)/src/netlab'; export NETLAB; \
+	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
+
+EXTRA_DIST += tests/netlabtest.py

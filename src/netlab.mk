@@ -1,0 +1,1 @@
+# netlab client: owned by the client work

@@ -1,0 +1,1 @@
+# benchmark: owned by the benchmark work

@@ -1,0 +1,1 @@
+# docs drift check: owned by the man page work

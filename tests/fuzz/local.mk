@@ -1,0 +1,1 @@
+# libFuzzer targets: owned by the fuzzing work
