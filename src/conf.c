@@ -35,6 +35,11 @@ struct parse {
 	struct optrec	*recs;
 	size_t		 nrecs, caprecs;
 	int		 lines;
+	struct {
+		char	 title[NAME_MAX_LEN + 1];
+		int	 line;
+	}		 titles[256];		/* where each service section starts */
+	size_t		 ntitles;
 };
 static struct parse *parsing;
 
@@ -157,6 +162,26 @@ conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	conf_error_at(cfg != NULL ? cfg->line : 0, "%s", msg);
+}
+
+static void
+conf_title_line(struct parse *ps, const char *title, size_t len, int line)
+{
+	if (ps->ntitles == sizeof(ps->titles) / sizeof(ps->titles[0]) || len > NAME_MAX_LEN)
+		return;
+	memcpy(ps->titles[ps->ntitles].title, title, len);
+	ps->titles[ps->ntitles].title[len] = '\0';
+	ps->titles[ps->ntitles++].line = line;
+}
+
+/* The line of "service TITLE {", or fallback when the scan did not see it. */
+static int
+conf_section_line(const char *title, int fallback)
+{
+	for (size_t i = 0; i < parsing->ntitles; i++)
+		if (strcmp(parsing->titles[i].title, title) == 0)
+			return parsing->titles[i].line;
+	return fallback;
 }
 
 static const char *
@@ -341,12 +366,12 @@ conf_validate_service(cfg_t *cfg, cfg_opt_t *opt)
 	if (len == 0 || len > NAME_MAX_LEN ||
 	    strspn(title, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 	    != len) {
-		conf_error_at(sec->line, "bad service name '%s': use up to %d letters, digits,"
+		conf_error_at(conf_section_line(title, sec->line), "bad service name '%s': use up to %d letters, digits,"
 		    " '-', '_' or '.'", title, NAME_MAX_LEN);
 		return -1;
 	}
 	if ((p = service_proto(sec)) == NULL) {
-		conf_error_at(sec->line, "service '%s': no protocol: set protocol ="
+		conf_error_at(conf_section_line(title, sec->line), "service '%s': no protocol: set protocol ="
 		    " daytime, hello, echo or add", title);
 		return -1;
 	}
@@ -400,6 +425,64 @@ conf_strip_comments(char *s)
 	}
 }
 
+/*
+ * libconfuse knows a section's line only once it closes, and accepts a file
+ * that ends inside a section: find each "service TITLE" header line and check
+ * that braces balance, on the comment-free text.
+ */
+static int
+conf_prescan(struct parse *ps, const char *s)
+{
+	int line = 1, depth = 0, open_line = 0;
+	const char *tok = NULL, *begin = s;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '\n') {
+			line++;
+		} else if (*s == '"' || *s == '\'') {
+			char q = *s;
+			const char *start = s + 1;
+
+			while (s[1] != '\0' && s[1] != q) {
+				if (s[1] == '\\' && s[2] != '\0')
+					s++;
+				if (s[1] == '\n')
+					line++;
+				s++;
+			}
+			if (s[1] == '\0')
+				break;
+			s++;
+			if (tok != NULL && depth == 0)
+				conf_title_line(ps, start, (size_t)(s - start), line);
+			tok = NULL;
+			continue;
+		} else if (*s == '{') {
+			if (depth++ == 0)
+				open_line = line;
+		} else if (*s == '}') {
+			depth--;
+		} else if (depth == 0 && strncmp(s, "service", 7) == 0 &&
+		    (s == begin || strchr(" \t\n}", s[-1]) != NULL) &&
+		    (s[7] == ' ' || s[7] == '\t' || s[7] == '\n')) {
+			tok = s;
+			s += 6;
+			continue;
+		} else if (tok != NULL && depth == 0 && *s != ' ' && *s != '\t') {
+			size_t n = strcspn(s, " \t\n{");
+
+			conf_title_line(ps, s, n, line);
+			s += n - 1;
+			tok = NULL;
+		}
+	}
+	if (depth > 0) {
+		conf_error_at(open_line, "'{' is never closed");
+		return -1;
+	}
+	return 0;
+}
+
 static char *
 xstrdup(const char *s)
 {
@@ -439,7 +522,7 @@ conf_service(cfg_t *sec)
 		sc->port = sc->proto->default_port;
 	sc->enabled = cfg_getbool(sec, "enabled");
 	sc->naddrs = cfg_size(sec, "address");
-	sc->addrs = calloc(sc->naddrs, sizeof(*sc->addrs));
+	sc->addrs = calloc(sc->naddrs ? sc->naddrs : 1, sizeof(*sc->addrs));
 	if (sc->addrs == NULL)
 		fatal("calloc");
 	for (size_t i = 0; i < sc->naddrs; i++)
@@ -483,8 +566,13 @@ conf_check_services(struct netlab_conf *nc, cfg_t *cfg)
 
 	for (size_t i = 0; i < nc->nsvcs; i++) {
 		struct svc_conf *b = nc->svcs[i];
-		int bline = cfg_getnsec(cfg, "service", (unsigned)i)->line;
+		int bline = conf_section_line(b->name, cfg_getnsec(cfg, "service", (unsigned)i)->line);
 
+		if (b->naddrs == 0) {
+			conf_error_at(service_line(b, "address", bline),
+			    "service '%s': address list is empty", b->name);
+			errors++;
+		}
 		if (!b->enabled)
 			continue;
 		enabled++;
@@ -566,6 +654,11 @@ conf_load_buf(const char *path, const char *text)
 			ps.lines++;
 	conf_strip_comments(buf);
 	parsing = &ps;
+	if (conf_prescan(&ps, buf) < 0) {
+		free(buf);
+		parsing = NULL;
+		return NULL;
+	}
 
 	cfg = cfg_init(root_schema, CFGF_NONE);
 	if (cfg == NULL)

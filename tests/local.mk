@@ -11,3 +11,14 @@ AM_TESTS_ENVIRONMENT = \
 	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
 
 EXTRA_DIST += tests/netlabtest.py
+
+# C unit tests link the daemon's own objects.
+UNIT_TESTS = tests/unit_proto tests/unit_conf
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+tests_unit_proto_SOURCES = tests/unit_proto.c tests/unit.h
+tests_unit_proto_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_unit_proto_LDADD = $(NETLABD_LIBS)
+tests_unit_conf_SOURCES = tests/unit_conf.c tests/unit.h
+tests_unit_conf_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_unit_conf_LDADD = $(NETLABD_LIBS)
