@@ -22,3 +22,8 @@ tests_unit_proto_LDADD = $(NETLABD_LIBS)
 tests_unit_conf_SOURCES = tests/unit_conf.c tests/unit.h
 tests_unit_conf_CFLAGS = $(src_libnetlabd_a_CFLAGS)
 tests_unit_conf_LDADD = $(NETLABD_LIBS)
+
+# Integration tests: the real daemon on free loopback ports, IPv4 and IPv6.
+CORE_PY_TESTS = tests/test_protocols.py tests/test_config.py tests/test_lifecycle.py
+TESTS += $(CORE_PY_TESTS)
+EXTRA_DIST += $(CORE_PY_TESTS)
