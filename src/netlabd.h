@@ -3,6 +3,7 @@
 #define NETLABD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -72,7 +73,7 @@ struct conn {
 	uint8_t			 paused;	/* not reading: output above the high-water mark */
 	uint8_t			 eof;		/* the client half-closed */
 	char			 peer[INET6_ADDRSTRLEN];
-	unsigned char		 state[];	/* the protocol's per-connection state */
+	_Alignas(max_align_t) unsigned char state[];	/* the protocol's per-connection state */
 };
 
 TAILQ_HEAD(service_list, service);
