@@ -1,0 +1,161 @@
+/*
+ * fuzz_conf.c - libFuzzer target for the config parser: any text either
+ * loads into a consistent struct netlab_conf or is refused with
+ * "FILE:LINE: message" lines naming a line of the input.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "proto.h"
+
+#define FUZZ_PATH	"fuzz.conf"
+
+int LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+void __sanitizer_set_report_fd(void *);
+
+static int err_fd = -1;		/* the real stderr, for reports */
+static int cap_fd = -1;		/* memfd that catches what conf.c logs */
+static int verbose;
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+fail(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
+	if (write(err_fd >= 0 ? err_fd : STDERR_FILENO, buf, (size_t)n) < 0)
+		(void)0;
+	abort();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	log_init(LOG_ERR, 0);
+	verbose = getenv("FUZZ_VERBOSE") != NULL;
+	/* Sanitizer reports must not vanish into the capture file. */
+	if ((err_fd = dup(STDERR_FILENO)) >= 0)
+		__sanitizer_set_report_fd((void *)(intptr_t)err_fd);
+	cap_fd = memfd_create("fuzz-conf-log", 0);
+	return 0;
+}
+
+/* Every logged line is "fuzz.conf:LINE: text" with 1 <= LINE <= lines. */
+static void
+check_log(const char *log, size_t len, int lines, int loaded)
+{
+	const char *p = log, *end = log + len;
+	size_t plen = strlen(FUZZ_PATH);
+	int nlog = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *q;
+		long line;
+
+		if (nl == NULL)
+			fail("log line without newline: %.*s\n", (int)(end - p), p);
+		nlog++;
+		if ((size_t)(nl - p) <= plen || strncmp(p, FUZZ_PATH ":", plen + 1) != 0)
+			fail("log line not FILE:LINE: message: %.*s\n", (int)(nl - p), p);
+		line = strtol(p + plen + 1, &q, 10);
+		if (q == p + plen + 1 || *q != ':' || line < 1 || line > lines)
+			fail("log line names no line 1..%d of the input: %.*s\n", lines,
+			    (int)(nl - p), p);
+		p = nl + 1;
+	}
+	if (!loaded && nlog == 0)
+		fail("config refused without a message\n");
+	if (loaded && nlog > 0)
+		fail("config loaded but errors were logged: %.*s\n", (int)len, log);
+}
+
+/* What the rest of the daemon relies on in a config that loaded. */
+static void
+check_conf(const struct netlab_conf *nc)
+{
+	size_t enabled = 0;
+
+	if (nc->max_conns < 1 || nc->shutdown_timeout < 0 || nc->nsvcs == 0 ||
+	    nc->log_level < LOG_EMERG || nc->log_level > LOG_DEBUG)
+		fail("loaded config out of range\n");
+	for (size_t i = 0; i < nc->nsvcs; i++) {
+		const struct svc_conf *sc = nc->svcs[i];
+
+		if (sc == NULL || sc->name == NULL || sc->proto == NULL ||
+		    proto_find(sc->proto->name) != sc->proto)
+			fail("service %zu: no name or protocol\n", i);
+		if (sc->port < 1 || sc->port > 65535 || sc->naddrs == 0 ||
+		    sc->max_conns < 0 || sc->max_per_source < 0 || sc->idle_timeout < 0)
+			fail("service %s: value out of range\n", sc->name);
+		if (sc->proto->conf_new != NULL && sc->proto_conf == NULL)
+			fail("service %s: no protocol config\n", sc->name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(nc->svcs[j]->name, sc->name) == 0)
+				fail("service %s: defined twice\n", sc->name);
+		enabled += sc->enabled;
+	}
+	if (enabled == 0)
+		fail("loaded config with no service enabled\n");
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct netlab_conf *nc;
+	char *text, log[8192];
+	ssize_t n = 0;
+	int saved = -1, lines = 1;
+
+	if ((text = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	/* conf_load() refuses NUL bytes before parsing: the text ends at the first. */
+	for (const char *c = text; *c != '\0'; c++)
+		if (*c == '\n' && c[1] != '\0')
+			lines++;
+
+	if (cap_fd >= 0 && !verbose) {
+		saved = dup(STDERR_FILENO);
+		if (saved < 0 || ftruncate(cap_fd, 0) < 0 ||
+		    lseek(cap_fd, 0, SEEK_SET) < 0 || dup2(cap_fd, STDERR_FILENO) < 0)
+			fail("cannot capture stderr\n");
+	}
+	nc = conf_load_buf(FUZZ_PATH, text);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		n = pread(cap_fd, log, sizeof(log), 0);
+		if (n < 0)
+			n = 0;
+		/* Only whole lines are checked when there was more than fits. */
+		if ((size_t)n == sizeof(log))
+			while (n > 0 && log[n - 1] != '\n')
+				n--;
+		check_log(log, (size_t)n, lines, nc != NULL);
+	}
+	if (nc != NULL)
+		check_conf(nc);
+	conf_free(nc);
+	free(text);
+	return 0;
+}
