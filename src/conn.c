@@ -26,6 +26,7 @@
 static void conn_readcb(struct bufferevent *, void *);
 static void conn_writecb(struct bufferevent *, void *);
 static void conn_eventcb(struct bufferevent *, short, void *);
+static bool conn_finish(struct conn *);
 
 /* The per-source key: IPv4 address, or the /64 of an IPv6 address. */
 static void
@@ -46,7 +47,30 @@ conn_refuse(struct service *s, int fd, const char *peer, int port, const char *w
 	close(fd);
 }
 
+/*
+ * Write what the protocol produced at once, from the read callback: when it
+ * all goes out, no write event is ever armed (no epoll_ctl per round trip).
+ * The write event is enabled only while output is left over.
+ */
 static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) > 0) {
+		/* A socket bufferevent freezes the front of its output; so does its writer. */
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+	else
+		bufferevent_disable(c->bev, EV_WRITE);
+}
+
+/* Run one protocol handler; false when the connection is gone. */
+static bool
 conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -69,16 +93,18 @@ conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
 		bufferevent_disable(c->bev, EV_READ);
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	}
+	conn_flush(c);
 	if (c->closing) {
-		if (evbuffer_get_length(out) == 0)
-			conn_writecb(c->bev, c);
-		return;
+		if (evbuffer_get_length(out) > 0)
+			return true;
+		return conn_finish(c);
 	}
 	if (evbuffer_get_length(out) >= OUT_HIGH_WATER && !c->paused) {
 		/* The client is not reading: stop reading its requests until it does. */
 		c->paused = 1;
 		bufferevent_disable(c->bev, EV_READ);
 	}
+	return true;
 }
 
 void
@@ -150,10 +176,13 @@ conn_accept(struct netlabd *nd, struct service *s, int fd, struct sockaddr *sa, 
 
 		bufferevent_set_timeouts(c->bev, &tv, &tv);
 	}
-	bufferevent_enable(c->bev, EV_READ);
 	netlabd_status_changed(nd);
-	if (p->start != NULL)
-		conn_run(c, p->start);
+	/* Output goes out directly (conn_flush); the write event is for leftovers. */
+	bufferevent_disable(c->bev, EV_WRITE);
+	if (p->start != NULL && !conn_run(c, p->start))
+		return;
+	if (!c->closing)
+		bufferevent_enable(c->bev, EV_READ);
 }
 
 static void
@@ -167,7 +196,7 @@ conn_readcb(struct bufferevent *bev, void *arg)
 		c->in_left = 0;
 		return;
 	}
-	conn_run(c, c->cf->proto->input);
+	(void)conn_run(c, c->cf->proto->input);
 }
 
 static bool
@@ -189,6 +218,19 @@ conn_linger(struct conn *c)
 	bufferevent_enable(c->bev, EV_READ);
 }
 
+/* Everything is sent: close, or drain first; false when the connection is gone. */
+static bool
+conn_finish(struct conn *c)
+{
+	/* Unread input would turn our close into a reset that can eat the reply. */
+	if (!c->eof && conn_unread(c)) {
+		conn_linger(c);
+		return true;
+	}
+	conn_close(c);
+	return false;
+}
+
 static void
 conn_writecb(struct bufferevent *bev, void *arg)
 {
@@ -196,13 +238,8 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
 
 	if (c->closing) {
-		if (left > 0 || c->lingering)
-			return;
-		/* Unread input would turn our close into a reset that can eat the reply. */
-		if (!c->eof && conn_unread(c))
-			conn_linger(c);
-		else
-			conn_close(c);
+		if (left == 0 && !c->lingering)
+			conn_finish(c);
 		return;
 	}
 	if (c->paused && left <= OUT_LOW_WATER) {
@@ -224,7 +261,7 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		/* Half-close: the protocol answers what it still owes, then we close. */
 		c->eof = 1;
 		if (!c->closing)
-			conn_run(c, c->cf->proto->eof);
+			(void)conn_run(c, c->cf->proto->eof);
 		else if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			conn_close(c);
 		return;

@@ -237,8 +237,10 @@ base_new(void)
 
 	if (cfg == NULL)
 		return NULL;
-	/* One thread: no locks. */
+	/* One thread: no locks.  The changelist folds an event armed and disarmed
+	 * within one loop pass (a reply written at once) into no epoll_ctl at all. */
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	return base;
