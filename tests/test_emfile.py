@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Running short of descriptors (issue 5): under RLIMIT_NOFILE = 64 a flood of
+held connections makes accept() fail with EMFILE; netlabd must keep running,
+pause accepting (logged once per episode) instead of spinning, keep serving
+the connections it has, and accept again once descriptors free up.  Also: at
+start-up it raises its soft descriptor limit to what max-connections needs,
+or says why it cannot.
+"""
+import os
+import re
+import resource
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netlabtest as nt  # noqa: E402
+
+FLOOD = 200
+PAUSE = r"^netlabd: accept on (\S+): pausing new connections(?:: Too many open files)?$"
+AGAIN = r"^netlabd: accepting connections again$"
+
+
+def limit_nofile(soft, hard):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return preexec
+
+
+def own_nofile(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            raise unittest.SkipTest("need %d descriptors, hard limit is %d" % (need, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+
+def daemon_nofile(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no Max open files in /proc/%d/limits" % pid)
+
+
+def stats(d, name):
+    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
+          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
+    seen = len(re.findall(rx, d.log(), re.M))
+    d.signal(signal.SIGUSR1)
+    m = d.wait_log(rx, count=seen + 1)
+    return dict(zip(("accepted", "active", "refused", "bytes_in", "bytes_out"),
+                    (int(x) for x in m.groups())))
+
+
+def count(d, rx):
+    return len(re.findall(rx, d.log(), re.M))
+
+
+def lastline(d, rxs=(PAUSE, AGAIN)):
+    """The last log line that matches any of rxs."""
+    lines = [l for l in d.log().splitlines() if any(re.match(rx, l) for rx in rxs)]
+    return lines[-1] if lines else ""
+
+
+def echo(s, line):
+    s.sendall(line)
+    return nt.recv_exact(s, len(line))
+
+
+class Emfile(unittest.TestCase):
+    def test_flood_under_64_descriptors(self):
+        own_nofile(FLOOD * 2 + 100)
+        port, = nt.free_ports(1)
+        conf = ("service echo { port = %d address = { %s } }\n"
+                % (port, ", ".join('"%s"' % h for h in nt.HOSTS)))
+        d = nt.Daemon(conf, preexec=limit_nofile(64, 64)).start()
+        self.addCleanup(d.stop)
+        self.assertEqual(daemon_nofile(d.pid), (64, 64))
+        # It cannot raise the limit to what max-connections needs: it says so.
+        self.assertRegex(d.log(), re.compile(
+            r"^netlabd: max-connections 4096 needs 4160 descriptors, but the hard limit"
+            r" is 64: accepts will pause when descriptors run out$", re.M))
+        accepted = 0
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                pauses, agains = count(d, PAUSE), count(d, AGAIN)
+                flood = []
+                try:
+                    for _ in range(FLOOD):
+                        flood.append(nt.connect(host, port))
+                    m = d.wait_log(PAUSE, count=pauses + 1)
+                    self.assertIn(m.group(1), ("%s:%d" % (host, port), "[%s]:%d" % (host, port)))
+                    # The first connections were accepted and are still served.
+                    self.assertEqual(echo(flood[0], b"first\n"), b"first\n")
+                    self.assertEqual(echo(flood[10], b"tenth\n"), b"tenth\n")
+                    # A client that arrives now waits in the backlog.
+                    waiting = nt.connect(host, port, timeout=15)
+                    waiting.sendall(b"waiting\n")
+                    # Saturated, it must not spin on accept().
+                    cpu0, t0 = d.cpu_seconds(), time.monotonic()
+                    time.sleep(2)
+                    cpu = (d.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+                    self.assertIsNone(d.proc.poll(), "netlabd died:\n" + d.log())
+                    if not nt.WRAPPER:
+                        self.assertLess(cpu, 0.5, "netlabd used %.0f%% CPU while out of"
+                                        " descriptors" % (cpu * 100))
+                    # One saturation, one pause line (it retries every 100 ms).
+                    self.assertEqual(count(d, PAUSE), pauses + 1,
+                                     "pause logged more than once while saturated:\n" + d.log())
+                    self.assertEqual(count(d, AGAIN), agains)
+                    self.assertEqual(echo(flood[0], b"still\n"), b"still\n")
+                finally:
+                    for s in flood:
+                        s.close()
+                # Descriptors free up: it accepts again, on its own.
+                d.wait_log(AGAIN, count=agains + 1, timeout=10)
+                self.assertEqual(nt.recv_exact(waiting, 8), b"waiting\n")
+                waiting.close()
+                s = nt.connect(host, port)
+                self.assertEqual(echo(s, b"new client\n"), b"new client\n")
+                s.close()
+                accepted += FLOOD + 2
+                # Every connection of the flood was accepted in the end, none
+                # refused or lost, and every slot came back.
+                deadline = time.monotonic() + 10 * nt.SLOW
+                while True:
+                    st = stats(d, "echo")
+                    if (st["accepted"], st["active"]) == (accepted, 0) or \
+                            time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual((st["accepted"], st["active"], st["refused"]),
+                                 (accepted, 0, 0))
+                # The episode is over: the last word is "accepting again".
+                self.assertRegex(lastline(d), AGAIN)
+        d.stop()
+        self.assertEqual(d.returncode, 0, d.log())
+
+    def test_emfile_with_two_services(self):
+        # One service's flood pauses accepting; the other's backlog is served
+        # as soon as descriptors free up too.
+        own_nofile(FLOOD * 2 + 100)
+        p1, p2 = nt.free_ports(2)
+        conf = ("service echo { port = %d address = { \"127.0.0.1\" } }\n"
+                "service hello { port = %d address = { \"127.0.0.1\" } }\n" % (p1, p2))
+        d = nt.Daemon(conf, preexec=limit_nofile(64, 64)).start()
+        self.addCleanup(d.stop)
+        flood = [nt.connect("127.0.0.1", p1) for _ in range(FLOOD)]
+        d.wait_log(PAUSE)
+        hello = nt.connect("127.0.0.1", p2, timeout=15)
+        time.sleep(0.5)
+        self.assertIsNone(d.proc.poll())
+        for s in flood:
+            s.close()
+        self.assertEqual(nt.recv_all(hello), b"HELLO\n")
+        hello.close()
+        d.wait_log(AGAIN)
+        s = nt.connect("127.0.0.1", p1)
+        self.assertEqual(echo(s, b"after\n"), b"after\n")
+        s.close()
+        self.assertRegex(lastline(d), AGAIN)
+
+
+class RaiseLimit(unittest.TestCase):
+    def start(self, soft, hard, max_conns):
+        port, = nt.free_ports(1)
+        d = nt.Daemon("max-connections = %d\nservice hello { port = %d address = { \"127.0.0.1\" } }\n"
+                      % (max_conns, port), preexec=limit_nofile(soft, hard)).start()
+        self.addCleanup(d.stop)
+        return d
+
+    def test_raises_soft_limit_for_max_connections(self):
+        d = self.start(256, 4096, 1000)
+        # max-connections plus its spare descriptors; the hard limit stays.
+        soft, hard = daemon_nofile(d.pid)
+        self.assertGreaterEqual(soft, 1000)
+        self.assertLessEqual(soft, 4096)
+        self.assertEqual(hard, 4096)
+        self.assertNotIn("descriptors", d.log())
+
+    def test_says_why_it_cannot(self):
+        d = self.start(256, 512, 1000)
+        self.assertEqual(daemon_nofile(d.pid), (512, 512))
+        self.assertRegex(d.log(), re.compile(
+            r"^netlabd: max-connections 1000 needs \d+ descriptors, but the hard limit"
+            r" is 512: accepts will pause when descriptors run out$", re.M))
+
+    def test_never_lowers_a_higher_limit(self):
+        d = self.start(3000, 4096, 10)
+        self.assertEqual(daemon_nofile(d.pid), (3000, 4096))
+        self.assertNotIn("descriptors", d.log())
+
+    def test_reload_raises_for_new_max_connections(self):
+        d = self.start(256, 4096, 10)
+        self.assertEqual(daemon_nofile(d.pid)[0], 256)
+        with open(d.conf_path) as f:
+            conf = f.read().replace("max-connections = 10", "max-connections = 2000")
+        d.write_conf(conf)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"^netlabd: reloaded ")
+        self.assertGreaterEqual(daemon_nofile(d.pid)[0], 2000)
+
+
+if __name__ == "__main__":
+    nt.main()
