@@ -246,11 +246,13 @@ check_int(cfg_t *cfg, const char *opt, int in_service)
 	return 0;
 }
 
+static bool endpoints_overlap(const struct endpoint *, const struct endpoint *);
+
 static int
 check_addresses(cfg_t *sec)
 {
 	unsigned n = cfg_size(sec, "address");
-	struct sockaddr_storage ss, other;
+	struct sockaddr_storage ss;
 	socklen_t len;
 
 	if (n == 0) {
@@ -264,10 +266,18 @@ check_addresses(cfg_t *sec)
 			cfg_error(sec, "bad address '%s': want an IPv4 or IPv6 literal", a);
 			return -1;
 		}
+		if (ss.ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+			cfg_error(sec, "bad address '%s': write an IPv4-mapped address as IPv4", a);
+			return -1;
+		}
 		for (unsigned j = 0; j < i; j++) {
-			addr_parse(cfg_getnstr(sec, "address", j), &other, &len, 0);
-			if (addr_equal((struct sockaddr *)&ss, (struct sockaddr *)&other)) {
-				cfg_error(sec, "address '%s' is listed twice", a);
+			struct endpoint x = { .ss = ss }, y;
+
+			addr_parse(cfg_getnstr(sec, "address", j), &y.ss, &y.len, 0);
+			if (endpoints_overlap(&x, &y)) {
+				cfg_error(sec, "address '%s' overlaps '%s' in the same list", a,
+				    cfg_getnstr(sec, "address", j));
 				return -1;
 			}
 		}
@@ -701,11 +711,11 @@ conf_load(const char *path)
 	size_t n;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		log_warn("cannot open config %s", path);
+		log_warn("netlabd: cannot open config %s", path);
 		return NULL;
 	}
 	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONF_MAX_SIZE) {
-		log_warnx("%s: not a regular file of at most %d bytes", path, CONF_MAX_SIZE);
+		log_warnx("netlabd: %s: not a regular file of at most %d bytes", path, CONF_MAX_SIZE);
 		fclose(fp);
 		return NULL;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -33,10 +34,24 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+/* JOURNAL_STREAM is "DEV:INODE" of the journal's stream: only prefix if stderr is it. */
+static int
+log_to_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(int level, int debug)
 {
-	log_prefix = getenv("JOURNAL_STREAM") != NULL;
+	log_prefix = log_to_journal();
 	log_level = debug ? LOG_DEBUG : level;
 }
 

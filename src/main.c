@@ -95,8 +95,14 @@ static void
 drop_privileges(const struct netlab_conf *nc)
 {
 	if (nc->user == NULL) {
-		if (geteuid() == 0)
-			log_notice("netlabd: running as root; set user to drop privileges");
+		if (geteuid() != 0)
+			return;
+		if (nc->group != NULL) {
+			if (setgroups(1, &nc->gid) < 0 || setgid(nc->gid) < 0)
+				fatal("netlabd: cannot switch to group %s", nc->group);
+			log_info("netlabd: running with group %s (gid %d)", nc->group, (int)nc->gid);
+		}
+		log_notice("netlabd: running as root; set user to drop privileges");
 		return;
 	}
 	if (geteuid() != 0) {
@@ -120,15 +126,17 @@ reload(struct netlabd *nd)
 	char status[128];
 
 	notify_reloading();
+	tzset();	/* pick up a changed /etc/localtime for daytime */
 	log_info("netlabd: reloading %s", nd->conf_path);
 	if ((nc = conf_load(nd->conf_path)) == NULL) {
 		log_warnx("netlabd: reload failed: keeping the old configuration");
 	} else {
 		if (!nd->debug)
 			log_setlevel(nc->log_level);
-		if ((nc->user == NULL) != (nd->conf->user == NULL) ||
-		    (nc->user != NULL && strcmp(nc->user, nd->conf->user) != 0))
-			log_warnx("netlabd: a change of user takes effect only on restart");
+		if (nc->uid != nd->conf->uid || nc->gid != nd->conf->gid ||
+		    (nc->user == NULL) != (nd->conf->user == NULL) ||
+		    (nc->group == NULL) != (nd->conf->group == NULL))
+			log_warnx("netlabd: a change of user or group takes effect only on restart");
 		raise_nofile(nc);
 		conf_free(nd->conf);
 		nd->conf = nc;

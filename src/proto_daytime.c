@@ -45,8 +45,11 @@ daytime_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
 	if (strcmp(opt, "format") != 0)
 		return 0;
 	format = cfg_getstr(sec, "format");
+	/* Try the longest names (Wednesday, September) and both ends of the year. */
 	if (format == NULL || *format == '\0' || strpbrk(format, "\r\n") != NULL ||
-	    daytime_format(format, true, 0, buf, sizeof(buf)) == 0) {
+	    daytime_format(format, true, 970358399, buf, sizeof(buf)) == 0 ||
+	    daytime_format(format, true, 0, buf, sizeof(buf)) == 0 ||
+	    daytime_format(format, true, 978307199, buf, sizeof(buf)) == 0) {
 		snprintf(err, errlen, "format must be a non-empty strftime(3) format on one line"
 		    " giving at most %d characters", DAYTIME_MAX - 1);
 		return -1;

@@ -37,6 +37,14 @@ ERRORS = [
     ("wildcard and specific", "service a { protocol = echo port = 7000 address = { \"::1\" } }\n"
      "service b {\n protocol = add\n port = 7000\n address = { \"::\" } }\n", 4,
      "overlaps [::1]:7000 of service 'a'"),
+    ("wildcard and specific in one service", "service echo {\n port = 7000\n"
+     " address = { \"0.0.0.0\", \"127.0.0.1\" }\n}\n", 3, "address '127.0.0.1' overlaps '0.0.0.0'"),
+    ("address listed twice", "service echo {\n address = { \"::1\", \"::1\" }\n}\n", 2,
+     "address '::1' overlaps '::1'"),
+    ("ipv4-mapped listen address", "service echo {\n address = { \"::ffff:127.0.0.1\" }\n}\n", 2,
+     "write an IPv4-mapped address as IPv4"),
+    ("daytime format too long", "service daytime {\n format = \"%s%%B\"\n}\n" % ("x" * 248), 2,
+     "format must be"),
     ("no service enabled", "service echo {\n enabled = false\n}\n", 3, "no service enabled"),
     ("empty file", "", 1, "no service enabled"),
     ("option of another protocol", "service echo {\n  message = \"hi\"\n}\n", 2,
@@ -83,7 +91,7 @@ class ConfigErrors(unittest.TestCase):
             rc, out, err, path = nt.run_check(f.read())
         self.assertEqual(rc, 0, err)
 
-    def test_missing_config_file(self):
+    def test_missing_config_file_named(self):
         p = subprocess.run([nt.NETLABD, "-t", "-c", "/nonexistent/netlabd.conf"],
                            capture_output=True, timeout=10)
         self.assertEqual(p.returncode, 1)
