@@ -22,9 +22,11 @@ systemd/netlabd.service: $(srcdir)/systemd/netlabd.service.in Makefile
 TESTS += \
 	tests/test_units.sh \
 	tests/test_activation.py \
-	tests/test_notify.py
+	tests/test_notify.py \
+	tests/test_restart.py
 EXTRA_DIST += \
 	tests/test_units.sh \
 	tests/test_activation.py \
 	tests/test_notify.py \
+	tests/test_restart.py \
 	tests/sockholder.py

@@ -6,12 +6,13 @@ child's own pid, set after the fork) and LISTEN_FDNAMES, the protocol of
 sd_listen_fds(3).  As a library (Holder) it is used in-process; as a program
 it is a tiny service manager with Restart=always, used by the restart test:
 
-    sockholder.py [--log FILE] -l HOST:PORT[=NAME] ... -- COMMAND ARGS...
+    sockholder.py [--log FILE] [--restart-sec S] -l HOST:PORT[=NAME] ... -- COMMAND ARGS...
 
-It prints "listen HOST PORT" per socket (PORT 0 picks a free one), then
-"started PID" whenever it starts COMMAND and "exited PID STATUS" when that
-ends; it starts COMMAND again after each exit until it gets SIGTERM or
-SIGINT, which it forwards to the running COMMAND before it exits.
+It prints "listen HOST PORT" per socket (PORT 0 picks a free one; an IPv6
+wildcard is dual-stack), then "started PID" whenever it starts COMMAND and
+"exited PID STATUS" when that ends; it starts COMMAND again S seconds
+(default 0.1, systemd's RestartSec=) after each exit until it gets SIGTERM
+or SIGINT, which it forwards to the running COMMAND before it exits.
 """
 import fcntl
 import os
@@ -145,10 +146,13 @@ def main(args):
     """The program: hold sockets, run the command, start it again when it exits."""
     holder = Holder()
     log_path = None
+    restart_sec = 0.1
     while args and args[0] != "--":
         opt = args.pop(0)
         if opt == "--log":
             log_path = args.pop(0)
+        elif opt == "--restart-sec":
+            restart_sec = float(args.pop(0))
         elif opt == "-l":
             host, port, name = parse_endpoint(args.pop(0))
             s = holder.listen(host, port, name, v6only=False if ":" in host else None,
@@ -186,7 +190,7 @@ def main(args):
             continue
         if stopping:
             break
-        time.sleep(0.01)
+        time.sleep(restart_sec)
         pid = holder.spawn(argv, log_path=log_path)
         print("started %d" % pid, flush=True)
     holder.close()

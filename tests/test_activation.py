@@ -3,9 +3,11 @@ by a holder are matched to services by name, else by port; a service that
 got sockets binds none of its own; the rest is logged and closed."""
 import os
 import shutil
+import signal
 import socket
 import struct
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -139,8 +141,6 @@ class _Child:
             os.kill(self.pid, sig)
 
     def stop(self, timeout):
-        import signal
-        import time
         self.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout * nt.SLOW
         while self.poll() is None and time.monotonic() < deadline:
@@ -288,6 +288,47 @@ class HolderTest(unittest.TestCase):
                 pass
         for what, obj in (("pipe", rd), ("socket", bound.fileno()), ("socket", unix.fileno())):
             self.assertNotIn("%s:[%d]" % (what, os.fstat(obj).st_ino), held)
+
+    def test_reload_keeps_passed_sockets(self):
+        p, q, p_echo, p_echo2, p_add = nt.free_ports(5)
+        holder = sockholder.Holder()
+        self.addCleanup(holder.close)
+        holder.listen("127.0.0.1", p)                   # hello, by port
+        holder.listen("127.0.0.1", q, "echo")           # echo, by name
+        hello = 'service hello { port = %d address = { "127.0.0.2" } }\n' % p
+        echo = 'service echo { port = %d address = { "127.0.0.2" } }\n'
+        add = 'service add { port = %d address = { "127.0.0.1" } }\n' % p_add
+        d = HolderDaemon(hello + echo % p_echo, holder)
+        self.addCleanup(d.stop)
+        d.start()
+        self.assertEqual(talk("127.0.0.1", p)[0], b"HELLO\n")
+        self.assertEqual(talk("127.0.0.1", q, b"a\n")[0], b"a\n")
+        passed = {("127.0.0.1", p), ("127.0.0.1", q)}
+        self.assertEqual(listening(d.pid), passed)
+
+        # hello removed, echo moved to another port: the passed socket of
+        # hello stays open but idle; echo keeps its socket, matched by name.
+        d.write_conf(echo % p_echo2 + add)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"netlabd: reloaded ")
+        d.wait_log(r"passed socket 127\.0\.0\.1:%d \(unnamed\) no longer matches a service:"
+                   r" keeping it idle" % p)
+        self.assertEqual(listening(d.pid), passed | {("127.0.0.1", p_add)})
+        self.assertEqual(talk("127.0.0.1", q, b"b\n")[0], b"b\n")
+        self.assertTrue(refused("127.0.0.2", p_echo2))
+        # A client of the idle socket waits in the backlog, is not refused ...
+        waiting = nt.connect("127.0.0.1", p)
+        self.addCleanup(waiting.close)
+        self.assertFalse(nt.is_closed(waiting, timeout=0.3))
+
+        # ... and is answered once hello is back, on the same socket.
+        d.write_conf(hello + echo % p_echo)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"netlabd: reloaded ", count=2)
+        self.assertEqual(nt.recv_all(waiting), b"HELLO\n")
+        self.assertEqual(talk("127.0.0.1", p)[0], b"HELLO\n")
+        self.assertEqual(listening(d.pid), passed)
+        self.assertTrue(refused("127.0.0.2", p))
 
 if __name__ == "__main__":
     nt.main()
