@@ -381,8 +381,15 @@ conf_validate_service(cfg_t *cfg, cfg_opt_t *opt)
 		return -1;
 	}
 	if ((p = service_proto(sec)) == NULL) {
-		conf_error_at(conf_section_line(title, sec->line), "service '%s': no protocol: set protocol ="
-		    " daytime, hello, echo or add", title);
+		char names[128] = "";
+
+		for (const struct proto *const *q = proto_list(); *q != NULL; q++) {
+			if (names[0] != '\0')
+				strncat(names, q[1] != NULL ? ", " : " or ", sizeof(names) - strlen(names) - 1);
+			strncat(names, (*q)->name, sizeof(names) - strlen(names) - 1);
+		}
+		conf_error_at(conf_section_line(title, sec->line), "service '%s': no protocol: set"
+		    " protocol = %s", title, names);
 		return -1;
 	}
 	for (const struct proto *const *q = proto_list(); *q != NULL; q++) {

@@ -126,7 +126,7 @@ reload(struct netlabd *nd)
 	char status[128];
 
 	notify_reloading();
-	tzset();	/* pick up a changed /etc/localtime for daytime */
+	tzset();	/* pick up a changed /etc/localtime */
 	log_info("netlabd: reloading %s", nd->conf_path);
 	if ((nc = conf_load(nd->conf_path)) == NULL) {
 		log_warnx("netlabd: reload failed: keeping the old configuration");

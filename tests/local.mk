@@ -27,3 +27,7 @@ tests_unit_conf_LDADD = $(NETLABD_LIBS)
 CORE_PY_TESTS = tests/test_protocols.py tests/test_config.py tests/test_lifecycle.py
 TESTS += $(CORE_PY_TESTS)
 EXTRA_DIST += $(CORE_PY_TESTS)
+
+# The core never names a protocol.
+TESTS += tests/check_core.sh
+EXTRA_DIST += tests/check_core.sh
