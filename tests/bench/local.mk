@@ -1,1 +1,11 @@
-# benchmark: owned by the benchmark work
+# Benchmark: netlab-bench, the load generator, and "make bench", which runs
+# netlabd, xinetd and the reference server side by side (never part of
+# "make check": it takes minutes and wants two idle cores).
+noinst_PROGRAMS += tests/bench/netlab-bench
+tests_bench_netlab_bench_SOURCES = tests/bench/netlab-bench.c
+
+EXTRA_DIST += tests/bench/run tests/bench/README.md
+
+.PHONY: bench
+bench: tests/bench/netlab-bench src/netlabd
+	$(SHELL) $(srcdir)/tests/bench/run $(abs_top_builddir)
