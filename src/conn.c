@@ -27,6 +27,10 @@ static void conn_readcb(struct bufferevent *, void *);
 static void conn_writecb(struct bufferevent *, void *);
 static void conn_eventcb(struct bufferevent *, short, void *);
 static bool conn_finish(struct conn *);
+static bool conn_activate(struct conn *);
+static bool conn_input(struct conn *);
+static void conn_wake(evutil_socket_t, short, void *);
+static void conn_event(struct conn *, short);
 
 /* The per-source key: IPv4 address, or the /64 of an IPv6 address. */
 static void
@@ -60,7 +64,7 @@ conn_flush(struct conn *c)
 	if (evbuffer_get_length(out) > 0) {
 		/* A socket bufferevent freezes the front of its output; so does its writer. */
 		evbuffer_unfreeze(out, 1);
-		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+		(void)evbuffer_write(out, c->fd);
 		evbuffer_freeze(out, 1);
 	}
 	if (evbuffer_get_length(out) > 0)
@@ -145,13 +149,8 @@ conn_accept(struct netlabd *nd, struct service *s, int fd, struct sockaddr *sa, 
 		conn_refuse(s, fd, peer, port, "out of memory");
 		return;
 	}
-	c->bev = bufferevent_socket_new(nd->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		free(c);
-		conn_refuse(s, fd, peer, port, "out of memory");
-		return;
-	}
 	c->nd = nd;
+	c->fd = fd;
 	c->svc = s;
 	s->refcnt++;
 	c->cf = s->cf;
@@ -167,36 +166,111 @@ conn_accept(struct netlabd *nd, struct service *s, int fd, struct sockaddr *sa, 
 	s->accepted++;
 	srctab_add(&s->sources, family, key, 1);
 	log_info("%s: accepted connection from %s, port=%d", s->name, peer, port);
+	netlabd_status_changed(nd);
 
+	if (p->start != NULL) {
+		if (!conn_activate(c) || !conn_run(c, p->start))
+			return;
+		if (!c->closing)
+			bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
+	/* Until it sends something, a connection is a bare event: no bufferevent, no buffers. */
+	c->wait = event_new(nd->base, fd, EV_READ, conn_wake, c);
+	if (c->wait == NULL) {
+		log_warnx("%s: out of memory: closing connection from %s, port=%d", s->name, peer,
+		    port);
+		conn_close(c);
+		return;
+	}
+	if (cf->idle_timeout > 0) {
+		struct timeval tv = { cf->idle_timeout, 0 };
+
+		event_add(c->wait, &tv);
+	} else
+		event_add(c->wait, NULL);
+}
+
+/* Give the connection its bufferevent, once it has something to do; false if gone. */
+static bool
+conn_activate(struct conn *c)
+{
+	const struct svc_conf *cf = c->cf;
+
+	c->bev = bufferevent_socket_new(c->nd->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("%s: out of memory: closing connection from %s, port=%d", c->svc->name,
+		    c->peer, c->port);
+		conn_close(c);
+		return false;
+	}
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, p->frame, 0);
+	bufferevent_setwatermark(c->bev, EV_READ, cf->proto->frame, 0);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW_WATER, 0);
 	if (cf->idle_timeout > 0) {
 		struct timeval tv = { cf->idle_timeout, 0 };
 
 		bufferevent_set_timeouts(c->bev, &tv, &tv);
 	}
-	netlabd_status_changed(nd);
 	/* Output goes out directly (conn_flush); the write event is for leftovers. */
 	bufferevent_disable(c->bev, EV_WRITE);
-	if (p->start != NULL && !conn_run(c, p->start))
+	return true;
+}
+
+/* The first bytes (or the end) of a connection that was waiting bare. */
+static void
+conn_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in;
+	int n;
+
+	event_free(c->wait);
+	c->wait = NULL;
+	if (what & EV_TIMEOUT) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
 		return;
-	if (!c->closing)
+	}
+	if (!conn_activate(c))
+		return;
+	/* Read what woke us now, not one loop pass later. */
+	in = bufferevent_get_input(c->bev);
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_read(in, fd, -1);
+	evbuffer_freeze(in, 0);
+	if (n == 0) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_EOF);
+		return;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
+		return;
+	}
+	if (n > 0 && !conn_input(c))
+		return;
+	if (!c->closing && !c->paused)
 		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Bytes arrived; false when the connection is gone. */
+static bool
+conn_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (c->lingering || c->closing) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		c->in_left = 0;
+		return true;
+	}
+	return conn_run(c, c->cf->proto->input);
 }
 
 static void
 conn_readcb(struct bufferevent *bev, void *arg)
 {
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	if (c->lingering || c->closing) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		c->in_left = 0;
-		return;
-	}
-	(void)conn_run(c, c->cf->proto->input);
+	(void)bev;
+	(void)conn_input(arg);
 }
 
 static bool
@@ -204,7 +278,7 @@ conn_unread(struct conn *c)
 {
 	int n = 0;
 
-	return ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) == 0 && n > 0;
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 static void
@@ -213,7 +287,7 @@ conn_linger(struct conn *c)
 	struct timeval tv = { LINGER_SECONDS, 0 };
 
 	c->lingering = 1;
-	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	shutdown(c->fd, SHUT_WR);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	bufferevent_enable(c->bev, EV_READ);
 }
@@ -251,7 +325,14 @@ conn_writecb(struct bufferevent *bev, void *arg)
 static void
 conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct conn *c = arg;
+	(void)bev;
+	conn_event(arg, what);
+}
+
+static void
+conn_event(struct conn *c, short what)
+{
+	struct bufferevent *bev = c->bev;
 
 	if (c->lingering) {
 		conn_close(c);
@@ -285,7 +366,13 @@ conn_close(struct conn *c)
 	nd->nconns--;
 	c->svc->active--;
 	srctab_add(&c->svc->sources, c->srcfamily, c->srckey, -1);
-	bufferevent_free(c->bev);
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+	} else {
+		if (c->wait != NULL)
+			event_free(c->wait);
+		close(c->fd);
+	}
 	svc_conf_unref(c->cf);
 	service_unref(c->svc);
 	free(c);

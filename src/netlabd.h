@@ -63,7 +63,9 @@ struct conn {
 	struct netlabd		*nd;
 	struct service		*svc;
 	struct svc_conf		*cf;		/* the settings it started with */
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;		/* NULL until the client first sends */
+	struct event		*wait;		/* until then: readable or idle timeout */
+	int			 fd;
 	size_t			 in_left;	/* input the protocol left unconsumed */
 	uint64_t		 srckey;
 	uint16_t		 srcfamily;

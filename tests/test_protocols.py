@@ -200,6 +200,38 @@ service greet   { protocol = hello port = %(greet)d message = "Welcome, friend" 
         self.d.wait_log(r"^greet: accepted connection from 127\.0\.0\.1, port=%d$" % src)
 
 
+class IdleTimeout(unittest.TestCase):
+    def test_idle_connections_closed_with_log_line(self):
+        p = nt.free_ports(2)
+        d = nt.Daemon("service echo { port = %d idle-timeout = 1 }\n"
+                      "service add { port = %d idle-timeout = 0 }\n" % (p[0], p[1])).start()
+        try:
+            for host in nt.HOSTS:
+                silent = nt.connect(host, p[0])          # never sends a byte
+                talked = nt.connect(host, p[0])          # sends, then goes quiet
+                talked.sendall(b"hi\n")
+                self.assertEqual(nt.recv_exact(talked, 3), b"hi\n")
+                busy = nt.connect(host, p[0])            # keeps talking: stays open
+                forever = nt.connect(host, p[1])         # idle-timeout = 0: never closed
+                for _ in range(6):
+                    time.sleep(0.3)
+                    busy.sendall(b"x\n")
+                    self.assertEqual(nt.recv_exact(busy, 2), b"x\n")
+                self.assertTrue(nt.is_closed(silent, 1))
+                self.assertTrue(nt.is_closed(talked, 1))
+                for s in (silent, talked):
+                    d.wait_log(r"^echo: idle timeout, closing connection from %s, port=%d$"
+                               % (re.escape(host), s.getsockname()[1]))
+                    s.close()
+                self.assertFalse(nt.is_closed(forever, 0.2))
+                forever.sendall(bytes.fromhex("000003e8000007d0"))
+                self.assertEqual(nt.recv_exact(forever, 8), bytes.fromhex("0000000000000bb8"))
+                busy.close()
+                forever.close()
+        finally:
+            d.stop()
+
+
 class Addresses(unittest.TestCase):
     def test_one_socket_per_address_and_v6only(self):
         port = nt.free_port()
