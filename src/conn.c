@@ -18,8 +18,8 @@
 #include "proto.h"
 
 /* Stop reading from a client while this much output is unsent; resume below the low mark. */
-#define OUT_HIGH_WATER	(256 * 1024)
-#define OUT_LOW_WATER	(64 * 1024)
+#define OUT_HIGH_WATER	(64 * 1024)
+#define OUT_LOW_WATER	(16 * 1024)
 /* How long a closing connection drains what the client still sends, so it sees our FIN, not a reset. */
 #define LINGER_SECONDS	2
 
