@@ -207,9 +207,18 @@ class NotifyTest(unittest.TestCase):
 class JournalPrefixTest(unittest.TestCase):
     """Needs no libsystemd: the prefix is netlabd's own logging."""
 
+    def journal_daemon(self, conf, stream=None):
+        """A daemon whose JOURNAL_STREAM names its stderr (the log file), as
+        systemd sets it, or the given "DEV:INODE"."""
+        d = nt.Daemon(conf)
+        open(d.log_path, "wb").close()      # start() truncates: same inode
+        st = os.stat(d.log_path)
+        d.env["JOURNAL_STREAM"] = stream or "%d:%d" % (st.st_dev, st.st_ino)
+        return d
+
     def test_priority_prefix(self):
         p = nt.free_port()
-        with nt.Daemon(HELLO % p, env={"JOURNAL_STREAM": "8:12345"}) as d:
+        with self.journal_daemon(HELLO % p) as d:
             with nt.connect("127.0.0.1", p) as s:
                 src = s.getsockname()[1]
                 self.assertEqual(nt.recv_all(s), b"HELLO\n")
@@ -221,6 +230,14 @@ class JournalPrefixTest(unittest.TestCase):
         self.assertRegex(log, r"(?m)^<6>netlabd: netlabd \S+ started")
         for line in log.splitlines():
             self.assertRegex(line, r"^<[0-7]>\S", "line without a priority prefix")
+
+    def test_no_prefix_when_stderr_is_not_the_journal(self):
+        # JOURNAL_STREAM inherited by a process whose stderr went elsewhere.
+        p = nt.free_port()
+        with self.journal_daemon(HELLO % p, stream="1:1") as d:
+            self.assertEqual(hello(p), b"HELLO\n")
+            d.wait_log(r"^hello: accepted connection from 127\.0\.0\.1, port=\d+$")
+        self.assertNotRegex(d.log(), r"(?m)^<\d>")
 
     def test_no_prefix_without_journal(self):
         p = nt.free_port()
