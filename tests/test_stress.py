@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Hostile load (issue 5): 5,000 idle connections from one address against
+max-per-source = 100 while another address is still served at once, in
+bounded memory; and (issue 2) a client that writes without reading cannot
+make the daemon buffer without bound.
+"""
+import os
+import re
+import resource
+import signal
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netlabtest as nt  # noqa: E402
+
+IDLE = 5000
+PER_SOURCE = 100
+RSS_LIMIT_KIB = 64 * 1024
+WRITE_TARGET = 200 << 20
+
+
+def own_nofile(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            raise unittest.SkipTest("need %d descriptors, hard limit is %d" % (need, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+
+def stats(d, name):
+    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
+          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
+    seen = len(re.findall(rx, d.log(), re.M))
+    d.signal(signal.SIGUSR1)
+    m = d.wait_log(rx, count=seen + 1, timeout=10)
+    return dict(zip(("accepted", "active", "refused", "bytes_in", "bytes_out"),
+                    (int(x) for x in m.groups())))
+
+
+def wait_stats(d, name, timeout=10, **want):
+    deadline = time.monotonic() + timeout * nt.SLOW
+    while True:
+        st = stats(d, name)
+        if all(st[k] == v for k, v in want.items()) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.1)
+
+
+def daytime(host, port, source):
+    """(line, seconds) for one daytime request."""
+    t0 = time.monotonic()
+    s = nt.connect(host, port, source=source)
+    try:
+        data = nt.recv_all(s)
+    finally:
+        s.close()
+    return data, time.monotonic() - t0
+
+
+def echo(s, line):
+    s.sendall(line)
+    return nt.recv_exact(s, len(line))
+
+
+class RssWatch(threading.Thread):
+    """Samples the daemon's RSS every 50 ms; peak in .peak (KiB)."""
+
+    def __init__(self, d):
+        super().__init__(daemon=True)
+        self.d, self.peak, self.done = d, 0, threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                self.peak = max(self.peak, self.d.rss_kib())
+            except OSError:
+                return
+            self.done.wait(0.05)
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+        try:
+            self.peak = max(self.peak, self.d.rss_kib())
+        except OSError:
+            pass
+        return self.peak
+
+
+class IdleFlood(unittest.TestCase):
+    def test_5000_idle_from_one_source(self):
+        own_nofile(IDLE + 500)
+        pe, pd = nt.free_ports(2)
+        conf = ("service echo { port = %d address = { \"127.0.0.1\" } max-per-source = %d }\n"
+                "service daytime { port = %d address = { \"127.0.0.1\" } max-per-source = %d"
+                " utc = true }\n" % (pe, PER_SOURCE, pd, PER_SOURCE))
+        d = nt.Daemon(conf).start()
+        self.addCleanup(d.stop)
+        watch = RssWatch(d)
+        watch.start()
+        self.addCleanup(watch.stop)
+        t_start = time.monotonic()
+
+        # Another address keeps asking for the time all through the flood.
+        probes, stop = [], threading.Event()
+
+        def prober():
+            while not stop.is_set():
+                try:
+                    probes.append(daytime("127.0.0.1", pd, "127.0.0.3"))
+                except OSError as e:
+                    probes.append((repr(e).encode(), 99.0))
+                stop.wait(0.1)
+        th = threading.Thread(target=prober, daemon=True)
+        th.start()
+
+        socks, errors = [], 0
+        try:
+            for _ in range(IDLE):
+                try:
+                    socks.append(nt.connect("127.0.0.1", pe, timeout=10, source="127.0.0.2"))
+                except (ConnectionResetError, ConnectionRefusedError, socket.timeout):
+                    errors += 1
+                self.assertLess(time.monotonic() - t_start, 40, "flood too slow")
+            self.assertEqual(errors, 0, "the kernel refused some connections")
+            st = wait_stats(d, "echo", accepted=PER_SOURCE, refused=IDLE - PER_SOURCE)
+            self.assertEqual((st["accepted"], st["active"], st["refused"]),
+                             (PER_SOURCE, PER_SOURCE, IDLE - PER_SOURCE))
+            # While the flood is held: another address is served within 1 s.
+            line, took = daytime("127.0.0.1", pd, "127.0.0.3")
+            self.assertRegex(line, rb"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\r\n$")
+            self.assertLess(took, 1.0 * nt.SLOW)
+            s = nt.connect("127.0.0.1", pe, source="127.0.0.3")
+            self.assertEqual(echo(s, b"fair\n"), b"fair\n")
+            s.close()
+            # The accepted hundred are still served.
+            self.assertEqual(echo(socks[0], b"first\n"), b"first\n")
+        finally:
+            stop.set()
+            th.join(10)
+            peak = watch.stop()
+            for s in socks:
+                s.close()
+        print("\n%d connections in %.1f s; daytime probes: %d, slowest %.3f s;"
+              " peak RSS %d KiB" % (IDLE, time.monotonic() - t_start, len(probes),
+                                    max(t for _, t in probes), peak), file=sys.stderr)
+        self.assertGreater(len(probes), 0)
+        slow = [(l, t) for l, t in probes if t >= 1.0 * nt.SLOW or not l.endswith(b"\r\n")]
+        self.assertEqual(slow, [], "daytime from 127.0.0.3 slow or failed during the flood")
+        if not nt.WRAPPER:
+            self.assertLess(peak, RSS_LIMIT_KIB, "RSS %d KiB" % peak)
+        self.assertRegex(d.log(), re.compile(
+            r"^echo: refused connection from 127\.0\.0\.2, port=\d+: max-per-source reached$",
+            re.M))
+        # Every slot comes back.
+        st = wait_stats(d, "echo", active=0)
+        self.assertEqual(st["active"], 0)
+        s = nt.connect("127.0.0.1", pe, source="127.0.0.2")
+        self.assertEqual(echo(s, b"back\n"), b"back\n")
+        s.close()
+        self.assertLess(time.monotonic() - t_start, 60)
+        d.stop()
+        self.assertEqual(d.returncode, 0)
+
+
+class NonReader(unittest.TestCase):
+    """A client that writes and never reads: the daemon stops reading from
+    it once its unsent output is above the high-water mark."""
+
+    def push(self, s, chunk):
+        """Write chunk until WRITE_TARGET or 1 s without progress; bytes written."""
+        s.setblocking(False)
+        pushed, last = 0, time.monotonic()
+        deadline = last + 30 * nt.SLOW
+        while pushed < WRITE_TARGET and time.monotonic() < deadline:
+            try:
+                # The stream is chunk repeated, whatever each send takes.
+                n = s.send(memoryview(chunk)[pushed % len(chunk):])
+                pushed += n
+                last = time.monotonic()
+            except BlockingIOError:
+                if time.monotonic() - last > 1.0:
+                    break
+                time.sleep(0.01)
+        return pushed
+
+    def drain(self, s, n):
+        s.setblocking(True)
+        s.settimeout(10 * nt.SLOW)
+        got = bytearray()
+        while len(got) < n:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        return bytes(got)
+
+    def test_echo_writer_without_reading(self):
+        port, = nt.free_ports(1)
+        d = nt.Daemon("service echo { port = %d address = { %s } }\n"
+                      % (port, ", ".join('"%s"' % h for h in nt.HOSTS))).start()
+        self.addCleanup(d.stop)
+        line = b"y" * 1023 + b"\n"
+        chunk = line * 64
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                watch = RssWatch(d)
+                watch.start()
+                w = nt.connect(host, port)
+                try:
+                    pushed = self.push(w, chunk)
+                    # Stuck well before 200 MiB: the daemon stopped reading.
+                    self.assertLess(pushed, WRITE_TARGET)
+                    other = nt.connect(host, port)
+                    self.assertEqual(echo(other, b"served\n"), b"served\n")
+                    other.close()
+                    peak = watch.stop()
+                    print("\n%s: stalled after %.1f MiB; peak RSS %d KiB"
+                          % (host, pushed / 1048576, peak), file=sys.stderr)
+                    if not nt.WRAPPER:
+                        self.assertLess(peak, RSS_LIMIT_KIB, "RSS %d KiB" % peak)
+                    # Nothing was lost: once the client reads, all of it comes back.
+                    # (A line cut short by the last send is echoed once complete.)
+                    rem = pushed % len(line)
+                    got = self.drain(w, pushed - rem)
+                    self.assertEqual(len(got), pushed - rem)
+                    self.assertEqual(got, line * (len(got) // len(line)))
+                    # And the connection works normally again.
+                    if rem:
+                        w.sendall(line[rem:])
+                        self.assertEqual(nt.recv_exact(w, len(line)), line)
+                    self.assertEqual(echo(w, b"again\n"), b"again\n")
+                finally:
+                    watch.done.set()
+                    w.close()
+
+    def test_add_pipeliner_without_reading(self):
+        port, = nt.free_ports(1)
+        d = nt.Daemon("service add { port = %d address = { %s } }\n"
+                      % (port, ", ".join('"%s"' % h for h in nt.HOSTS))).start()
+        self.addCleanup(d.stop)
+        req = b"\0\0\3\xe8\0\0\7\xd0" * 8192
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                watch = RssWatch(d)
+                watch.start()
+                w = nt.connect(host, port)
+                try:
+                    pushed = self.push(w, req)
+                    self.assertLess(pushed, WRITE_TARGET)
+                    other = nt.connect(host, port)
+                    other.sendall(b"\0\0\0\1\0\0\0\2")
+                    self.assertEqual(nt.recv_exact(other, 8), b"\0" * 7 + b"\3")
+                    other.close()
+                    peak = watch.stop()
+                    if not nt.WRAPPER:
+                        self.assertLess(peak, RSS_LIMIT_KIB, "RSS %d KiB" % peak)
+                    # One 8-byte sum per 8-byte request, every one of them.
+                    got = self.drain(w, pushed // 8 * 8)
+                    self.assertEqual(got, b"\0\0\0\0\0\0\x0b\xb8" * (pushed // 8))
+                finally:
+                    watch.done.set()
+                    w.close()
+
+
+if __name__ == "__main__":
+    nt.main()
