@@ -293,7 +293,9 @@ class HolderTest(unittest.TestCase):
         holder.add_fd(bound.fileno(), "echo")
         unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)        # fd 5
         self.addCleanup(unix.close)
-        unix.bind(os.path.join(nt.tempfile.mkdtemp(prefix="netlabd-unix-"), "s"))
+        unix_dir = nt.tempfile.mkdtemp(prefix="netlabd-unix-")
+        self.addCleanup(shutil.rmtree, unix_dir, True)
+        unix.bind(os.path.join(unix_dir, "s"))
         unix.listen(8)
         holder.add_fd(unix.fileno(), "echo")
         holder.listen("127.0.0.1", p_hello, "hello")                    # fd 6
