@@ -88,12 +88,23 @@ services_adopt(struct netlabd *nd)
 			continue;
 		if (l->fdname != NULL)
 			match = service_find(nd, l->fdname);
-		if (match == NULL)
-			TAILQ_FOREACH(s, &nd->services, entry)
-				if (s->cf->port == addr_port((struct sockaddr *)&l->ep.ss)) {
+		/* By port: the service listing this very address, else the first on the port. */
+		if (match == NULL) {
+			struct service *by_port = NULL;
+
+			TAILQ_FOREACH(s, &nd->services, entry) {
+				if (s->cf->port != addr_port((struct sockaddr *)&l->ep.ss))
+					continue;
+				if (endpoint_wanted(s->cf, &l->ep)) {
 					match = s;
 					break;
 				}
+				if (by_port == NULL)
+					by_port = s;
+			}
+			if (match == NULL)
+				match = by_port;
+		}
 		if (match != NULL) {
 			l->used = true;
 			listener_attach(l, match);

@@ -228,7 +228,6 @@ class SocketActivateTest(unittest.TestCase):
         self.assertEqual(talk("::1", p, b"six\n")[0], b"six\n")
 
     @need_ipv6
-    @unittest.expectedFailure   # netlabd bug: port matching ignores the address
     def test_same_port_two_services_matched_by_address(self):
         p = nt.free_port()
         # Two services may share a port on different addresses; each passed
