@@ -231,8 +231,8 @@ class SocketActivateTest(unittest.TestCase):
     def test_same_port_two_services_matched_by_address(self):
         p = nt.free_port()
         # Two services may share a port on different addresses; each passed
-        # socket belongs to the one configured on its address.  Today both go
-        # to "one", and "two" then fails to bind [::1]:p: netlabd exits 1.
+        # socket belongs to the one configured on its address (if both went to
+        # "one", "two" would fail to bind [::1]:p and netlabd would exit 1).
         conf = ('service one { protocol = "hello" port = %d address = { "127.0.0.1" }'
                 ' message = "ONE" }\n'
                 'service two { protocol = "hello" port = %d address = { "::1" }'
