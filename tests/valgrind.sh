@@ -47,7 +47,7 @@ if [ -z "$tests" ]; then
 fi
 
 vgdir=$(mktemp -d "${TMPDIR:-/tmp}/netlabd-valgrind.XXXXXX") || exit 1
-vg="valgrind --tool=memcheck --error-exitcode=99 --leak-check=full"
+vg="$(command -v valgrind) --tool=memcheck --error-exitcode=99 --leak-check=full"
 vg="$vg --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no --num-callers=30"
 NETLAB_TIMEOUT_SCALE=${NETLAB_TIMEOUT_SCALE:-5}
 NETLAB_UNDER_VALGRIND=1

@@ -27,19 +27,28 @@ static int err_fd = -1;		/* the real stderr, for reports */
 static int cap_fd = -1;		/* memfd that catches what conf.c logs */
 static int verbose;
 
+/* Report a broken contract on one line (control bytes escaped) and abort. */
 static void __attribute__((format(printf, 1, 2), noreturn))
 fail(const char *fmt, ...)
 {
-	char buf[2048];
+	char msg[2048], line[4096 + 64];
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = (int)sizeof(buf) - 1;
-	if (write(err_fd >= 0 ? err_fd : STDERR_FILENO, buf, (size_t)n) < 0)
+	n = (size_t)snprintf(line, sizeof(line), "conf: contract violated: ");
+	for (const char *c = msg; *c != '\0' && n < sizeof(line) - 8; c++) {
+		if (*c == '\n' && c[1] == '\0')
+			break;
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "\\x%02x", (unsigned char)*c);
+		else
+			line[n++] = *c;
+	}
+	line[n++] = '\n';
+	if (write(err_fd >= 0 ? err_fd : STDERR_FILENO, line, n) < 0)
 		(void)0;
 	abort();
 }
@@ -58,7 +67,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Every logged line is "fuzz.conf:LINE: text" with 1 <= LINE <= lines. */
+/*
+ * Every logged line is "fuzz.conf:LINE: text" with LINE a line of the input,
+ * or the one after a final newline: where libconfuse meets the end of file.
+ */
 static void
 check_log(const char *log, size_t len, int lines, int loaded)
 {
@@ -75,7 +87,8 @@ check_log(const char *log, size_t len, int lines, int loaded)
 			fail("log line without newline: %.*s\n", (int)(end - p), p);
 		nlog++;
 		if ((size_t)(nl - p) <= plen || strncmp(p, FUZZ_PATH ":", plen + 1) != 0)
-			fail("log line not FILE:LINE: message: %.*s\n", (int)(nl - p), p);
+			fail("log line not \"FILE:LINE: message\" (one event per line): \"%.*s\""
+			    " in \"%.*s\"\n", (int)(nl - p), p, (int)len, log);
 		line = strtol(p + plen + 1, &q, 10);
 		if (q == p + plen + 1 || *q != ':' || line < 1 || line > lines)
 			fail("log line names no line 1..%d of the input: %.*s\n", lines,
@@ -131,7 +144,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	/* conf_load() refuses NUL bytes before parsing: the text ends at the first. */
 	for (const char *c = text; *c != '\0'; c++)
-		if (*c == '\n' && c[1] != '\0')
+		if (*c == '\n')
 			lines++;
 
 	if (cap_fd >= 0 && !verbose) {

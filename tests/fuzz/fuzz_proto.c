@@ -58,15 +58,23 @@ static const size_t echo_lines[] = { 1, 2, 3, 7, 8, 64, 100, 8192 };
 static struct netlab_conf *echo_confs[sizeof(echo_lines) / sizeof(echo_lines[0])];
 static struct netlab_conf *add_conf;
 
+/* Report a broken contract on one line (control bytes escaped) and abort. */
 static void __attribute__((format(printf, 1, 2), noreturn))
 fail(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "%s: contract violated: ", FUZZ_PROTO);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s: contract violated: ", FUZZ_PROTO);
+	for (const char *c = msg; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned char)*c);
+		else
+			fputc(*c, stderr);
+	}
 	fputc('\n', stderr);
 	abort();
 }

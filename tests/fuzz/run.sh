@@ -9,7 +9,7 @@
 # BUILDDIR (default: $FUZZ_BUILDDIR, else ./tests/fuzz/build), and rebuilt
 # when a source changes.  Each run works on a temp copy of the seed corpus
 # in tests/fuzz/corpus/TARGET, so the repository never grows; findings are
-# kept as BUILDDIR/crash-TARGET-* (also leak-, timeout-, oom-).
+# kept as BUILDDIR/TARGET-crash-* (also -leak-, -timeout-, -oom-).
 # Exit: 0 no finding, 1 a finding or a build error, 77 clang or its
 # libFuzzer runtime is missing (Debian: clang libclang-rt-14-dev).
 
@@ -116,8 +116,8 @@ for t in $targets; do
     cp "$here/corpus/$t"/* "$corpus"/ 2>/dev/null
     seeds=$(ls "$corpus" | wc -l)
     log=$builddir/fuzz_$t.log
-    set -- -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-        -artifact_prefix="$builddir/crash-$t-"
+    set -- -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+        -artifact_prefix="$builddir/$t-"
     [ -f "$here/$t.dict" ] && set -- "$@" -dict="$here/$t.dict"
     if [ "$seconds" -eq 0 ]; then
         set -- "$@" -runs=0
@@ -134,10 +134,10 @@ for t in $targets; do
     if [ $rc -eq 0 ]; then
         echo "PASS: fuzz_$t ${seconds}s: ${execs:-?} runs, ${speed:-?} exec/s, ${cov:-cov: ?}, corpus $seeds -> $after"
     else
-        echo "FAIL: fuzz_$t (exit $rc), log $log:"
+        echo "FAIL: fuzz_$t found a problem (exit $rc), log $log:"
         grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|.*contract violated|.*Test unit written|.*ERROR: libFuzzer)' \
             "$log" | head -20 | sed 's/^/    /'
-        echo "    reproduce: $builddir/fuzz_$t $builddir/crash-$t-..."
+        echo "    reproduce: $builddir/fuzz_$t $builddir/$t-crash-..."
         failed="$failed $t"
     fi
     rm -rf "$corpus"
