@@ -104,8 +104,13 @@ class Emfile(unittest.TestCase):
                     time.sleep(2)
                     cpu = (d.cpu_seconds() - cpu0) / (time.monotonic() - t0)
                     self.assertIsNone(d.proc.poll(), "netlabd died:\n" + d.log())
+                    print("\n%s: %.1f%% CPU while out of descriptors" % (host, cpu * 100),
+                          file=sys.stderr)
                     if not nt.WRAPPER:
-                        self.assertLess(cpu, 0.5, "netlabd used %.0f%% CPU while out of"
+                        # Issue 5 asks for < 50%; retrying every 100 ms costs next
+                        # to nothing, while a spinning daemon on this shared
+                        # 2-core machine was measured at only 52%: keep a margin.
+                        self.assertLess(cpu, 0.2, "netlabd used %.0f%% CPU while out of"
                                         " descriptors" % (cpu * 100))
                     # One saturation, one pause line (it retries every 100 ms).
                     self.assertEqual(count(d, PAUSE), pauses + 1,

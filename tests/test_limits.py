@@ -428,19 +428,30 @@ class SlotsComeBack(Case):
                     # Input the daemon never reads: it drains it before closing
                     # so the greeting is not lost to a reset; the slot must
                     # still come back once the client closes ...
-                    s = self.sock(nt.connect(host, self.ports["hello"]))
-                    s.sendall(b"unwanted\n" * 100)
-                    self.assertEqual(recv_until_close(s)[0], b"HELLO\n")
+                    s = self.unread_hello(d, host)
                     s.close()
                     self.fresh_works(d, "hello", host)
-                    # ... or when it never does.
-                    s = self.sock(nt.connect(host, self.ports["hello"]))
-                    s.sendall(b"unwanted\n" * 100)
-                    self.assertEqual(recv_until_close(s)[0], b"HELLO\n")
+                    # ... or when it never does (after the drain's own timeout).
+                    s = self.unread_hello(d, host)
+                    wait_stats(d, "hello", active=1)
                     self.fresh_works(d, "hello", host)
                     s.close()
             d.stop()
             self.assertEqual(d.returncode, 0, d.log())
+
+    def unread_hello(self, d, host):
+        """A hello client whose bytes are in the daemon's socket before it
+        accepts (the daemon is stopped meanwhile): it must drain them."""
+        d.signal(signal.SIGSTOP)
+        try:
+            s = self.sock(nt.connect(host, self.ports["hello"]))
+            s.sendall(b"unwanted\n" * 100)
+            time.sleep(0.05)
+        finally:
+            d.signal(signal.SIGCONT)
+        data, how = recv_until_close(s)
+        self.assertEqual((data, how), (b"HELLO\n", "eof"))
+        return s
 
     def occupy_add(self, d, host, reason):
         port = self.ports["add"]
@@ -503,7 +514,7 @@ class IdleTimeout(Case):
             with self.subTest(host=host):
                 s = self.sock(accepted_echo(host, port))
                 cport = s.getsockname()[1]
-                end = time.monotonic() + 3
+                end = time.monotonic() + 2.2
                 n = 0
                 while time.monotonic() < end:
                     line = b"line %d\n" % n
@@ -511,7 +522,7 @@ class IdleTimeout(Case):
                     n += 1
                     time.sleep(0.3)
                 # A client that keeps sending bytes, never a whole line, is busy too.
-                end = time.monotonic() + 2.5
+                end = time.monotonic() + 2.0
                 sent = 0
                 while time.monotonic() < end:
                     s.sendall(b"x")
