@@ -126,6 +126,20 @@ class PrivDrop(unittest.TestCase):
         d.stop()
         self.assertEqual(d.returncode, 0, d.log())
 
+    def test_reload_cannot_bind_a_new_low_port(self):
+        # After the drop a reload cannot bind below 1024: it says which
+        # listener failed and keeps serving everything it already had.
+        low, low2 = low_ports(2)
+        conf = 'user = "%s"\nservice hello { port = %d address = { "127.0.0.1" } }\n' % (USER, low)
+        d = self.start(conf)
+        d.write_conf(conf + 'service daytime { port = %d address = { "127.0.0.1" } }\n' % low2)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"^daytime: cannot listen on 127\.0\.0\.1:%d: bind: Permission denied$" % low2)
+        d.wait_log(r"^netlabd: reloaded with errors")
+        with socket.create_connection(("127.0.0.1", low), timeout=5 * nt.SLOW) as s:
+            self.assertEqual(nt.recv_all(s), b"HELLO\n")
+        self.assertIsNone(d.proc.poll())
+
     def test_group_defaults_to_users_primary_group(self):
         low, = low_ports(1)
         d = self.start('user = "%s"\nservice hello { port = %d address = { %s } }\n'

@@ -238,6 +238,40 @@ class NonReader(unittest.TestCase):
                     watch.done.set()
                     w.close()
 
+    def test_non_reader_is_idle_after_idle_timeout(self):
+        # Stuck at the high-water mark nothing moves: idle-timeout closes it
+        # and its slot comes back.
+        port, = nt.free_ports(1)
+        d = nt.Daemon("service echo { port = %d address = { %s } idle-timeout = 1"
+                      " max-connections = 1 }\n"
+                      % (port, ", ".join('"%s"' % h for h in nt.HOSTS))).start()
+        self.addCleanup(d.stop)
+        line = b"z" * 1023 + b"\n"
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                w = nt.connect(host, port)
+                cport = w.getsockname()[1]
+                w.setblocking(False)
+                t0 = time.monotonic()
+                closed = None
+                while closed is None and time.monotonic() - t0 < 10 * nt.SLOW:
+                    try:
+                        w.send(line * 64)
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                    except (ConnectionResetError, BrokenPipeError):
+                        closed = time.monotonic() - t0
+                    if re.search(r"^echo: idle timeout, closing connection from %s, port=%d$"
+                                 % (re.escape(host), cport), d.log(), re.M):
+                        closed = time.monotonic() - t0
+                w.close()
+                self.assertIsNotNone(closed, "a stuck non-reader was never closed")
+                self.assertLess(closed, 5 * nt.SLOW)
+                self.assertEqual(wait_stats(d, "echo", active=0)["active"], 0)
+                s = nt.connect(host, port)
+                self.assertEqual(echo(s, b"next\n"), b"next\n")
+                s.close()
+
     def test_add_pipeliner_without_reading(self):
         port, = nt.free_ports(1)
         d = nt.Daemon("service add { port = %d address = { %s } }\n"
