@@ -17,6 +17,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlabtest as nt  # noqa: E402
 
+# Under valgrind (tests/valgrind.sh) time, CPU and RSS say nothing about netlabd.
+MEASURE_OFF = bool(nt.WRAPPER) or bool(os.environ.get("NETLAB_UNDER_VALGRIND"))
+
 FLOOD = 200
 PAUSE = r"^netlabd: accept on (\S+): pausing new connections(?:: Too many open files)?$"
 AGAIN = r"^netlabd: accepting connections again$"
@@ -70,6 +73,13 @@ def echo(s, line):
     return nt.recv_exact(s, len(line))
 
 
+# valgrind keeps descriptors of its own below the limit, shows its client a
+# lower one, and closes accepted sockets above it itself (the client sees a
+# bare EOF): nothing here would be netlabd's behaviour.
+NOT_UNDER_VALGRIND = unittest.skipIf(MEASURE_OFF, "descriptor limits are valgrind's own")
+
+
+@NOT_UNDER_VALGRIND
 class Emfile(unittest.TestCase):
     def test_flood_under_64_descriptors(self):
         own_nofile(FLOOD * 2 + 100)
@@ -106,7 +116,7 @@ class Emfile(unittest.TestCase):
                     self.assertIsNone(d.proc.poll(), "netlabd died:\n" + d.log())
                     print("\n%s: %.1f%% CPU while out of descriptors" % (host, cpu * 100),
                           file=sys.stderr)
-                    if not nt.WRAPPER:
+                    if not MEASURE_OFF:
                         # Issue 5 asks for < 50%; retrying every 100 ms costs next
                         # to nothing, while a spinning daemon on this shared
                         # 2-core machine was measured at only 52%: keep a margin.
@@ -169,6 +179,7 @@ class Emfile(unittest.TestCase):
         self.assertRegex(lastline(d), AGAIN)
 
 
+@NOT_UNDER_VALGRIND
 class RaiseLimit(unittest.TestCase):
     def start(self, soft, hard, max_conns):
         port, = nt.free_ports(1)
