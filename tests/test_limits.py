@@ -515,6 +515,32 @@ class SlotsComeBack(Case):
                 d.stop()
 
 
+class LimitValues(unittest.TestCase):
+    def test_out_of_range_limits_are_config_errors(self):
+        for conf, line, msg in (
+                ("log-level = \"info\"\nmax-connections = 0\n", 2,
+                 "max-connections 0 out of range"),
+                ("max-connections = -5\n", 1, "max-connections -5 out of range"),
+                ("max-connections = 1000001\n", 1, "max-connections 1000001 out of range"),
+                ("service echo {\n  port = 7\n  max-connections = -1\n}\n", 3,
+                 "max-connections -1 out of range"),
+                ("service echo {\n  port = 7\n\n  max-per-source = -1\n}\n", 4,
+                 "max-per-source -1 out of range"),
+                ("service echo {\n  idle-timeout = -1\n}\n", 2, "idle-timeout -1 out of range"),
+                ("service echo {\n  idle-timeout = \"soon\"\n}\n", 2, "")):
+            with self.subTest(conf=conf):
+                if "service" not in conf:
+                    conf += "service hello { port = 12345 }\n"
+                rc, out, err, path = nt.run_check(conf)
+                self.assertEqual(rc, 1, out + err)
+                self.assertRegex(err, re.compile(r"^%s:%d: %s" % (re.escape(path), line,
+                                                                  re.escape(msg)), re.M))
+        # 0 is "no limit" for a service's own limits and idle-timeout.
+        rc, out, err, _ = nt.run_check("service echo { max-connections = 0 max-per-source = 0"
+                                       " idle-timeout = 0 }\n")
+        self.assertEqual(rc, 0, err)
+
+
 class IdleTimeout(Case):
     def test_idle_connection_closed_after_timeout(self):
         port, = nt.free_ports(1)
