@@ -69,6 +69,7 @@ struct bc {
 	enum cstate	 state;
 	uint32_t	 events;	/* current epoll interest */
 	bool		 done_one;	/* completed an operation: counts as warmed up */
+	bool		 parked;	/* answered once; waits for the others before looping */
 	uint64_t	 t0;		/* when the current operation started (ns) */
 	size_t		 need, got;	/* reply bytes expected / received */
 	size_t		 wlen, woff;	/* request bytes to send / sent */
@@ -88,6 +89,7 @@ struct bench {
 	struct bc	*c;
 	int		 nc;
 	bool		 measuring;
+	bool		 looping;	/* every connection answered once: closed loops run */
 	uint64_t	 now;
 	uint64_t	 ops, bytes, errors, connect_errors;
 	int		 started;	/* connections ever started (hold) */
@@ -631,12 +633,21 @@ rt_event(struct bench *b, struct bc *c, uint32_t ev)
 			if (memcmp(c->rbuf, c->sbuf, c->need) != 0)
 				bench_error(b, "echo: reply differs from the line sent");
 			op_done(b, c, 1);
-			echo_send(b, c);
 		} else {
 			add_verify(b, c);
 			op_done(b, c, (uint64_t)b->o.depth);
-			add_send(b, c);
 		}
+		/*
+		 * Until every connection has been answered once, the answered ones
+		 * wait: their traffic would starve a server that is still accepting
+		 * (xinetd's children all share its CPU).
+		 */
+		if (!b->looping)
+			c->parked = true;
+		else if (b->o.mode == M_ECHO)
+			echo_send(b, c);
+		else
+			add_send(b, c);
 		return;
 	}
 }
@@ -940,6 +951,25 @@ ramp_up(struct bench *b)
 	return false;
 }
 
+/* Every connection has been answered once: start all the closed loops together. */
+static void
+start_loops(struct bench *b)
+{
+	b->looping = true;
+	b->now = now_ns();
+	for (int i = 0; i < b->nc; i++) {
+		struct bc *c = &b->c[i];
+
+		if (c->state != C_ACTIVE || !c->parked)
+			continue;
+		c->parked = false;
+		if (b->o.mode == M_ECHO)
+			echo_send(b, c);
+		else
+			add_send(b, c);
+	}
+}
+
 static void
 run_for(struct bench *b, double seconds)
 {
@@ -1035,6 +1065,8 @@ run_load(struct bench *b)
 		    mode_name(b->o.mode), b->nc, b->errors + 1);
 		return 1;
 	}
+	if (b->o.mode == M_ECHO || b->o.mode == M_ADD)
+		start_loops(b);
 	run_for(b, b->o.warmup);
 	if (b->o.pid > 0)
 		cpu0 = server_cpu_ns(b->o.pid);
