@@ -170,34 +170,39 @@ free_chunk(const void *data, size_t len, void *arg)
 }
 
 /*
- * Feed r->data in chunks.  Bit 7 of ctl appends each chunk as a chain of its
- * own (evbuffer_add_reference), as many small reads can leave it; bits 0-3
- * bound the chunk size (1 to 2^15), bits 4-6 seed the sizes.
+ * Feed r->data in chunks.  Bits 0-3 of ctl bound the chunk size (1 to 2^15),
+ * bits 4-5 seed the sizes; bit 6 appends up to 32 chunks before each input
+ * call (reads that pile up), bit 7 makes each chunk an evbuffer chain of its
+ * own (evbuffer_add_reference), so the buffer can be long and fragmented.
  */
 static void
 drive(struct run *r, uint8_t ctl, void (*check)(struct run *, int))
 {
 	size_t limit = (size_t)1 << (ctl & 0x0f);
-	uint32_t seed = 0x9e3779b9u ^ ((uint32_t)(ctl >> 4) * 0x01000193u);
+	uint32_t seed = 0x9e3779b9u ^ ((uint32_t)((ctl >> 4) & 3) * 0x01000193u);
 
 	if (r->p->start != NULL)
 		call(r, r->p->start, check, CALL_START);
 	while (r->fed < r->size && !r->closing) {
-		size_t n = 1 + rnd(&seed) % limit;
+		size_t batch = ctl & 0x40 ? 1 + rnd(&seed) % 32 : 1;
 
-		if (n > r->size - r->fed)
-			n = r->size - r->fed;
-		if (ctl & 0x80) {
-			void *copy = malloc(n);
+		for (; batch > 0 && r->fed < r->size; batch--) {
+			size_t n = 1 + rnd(&seed) % limit;
 
-			if (copy == NULL)
-				return;
-			memcpy(copy, r->data + r->fed, n);
-			evbuffer_add_reference(r->io.in, copy, n, free_chunk, NULL);
-		} else {
-			evbuffer_add(r->io.in, r->data + r->fed, n);
+			if (n > r->size - r->fed)
+				n = r->size - r->fed;
+			if (ctl & 0x80) {
+				void *copy = malloc(n);
+
+				if (copy == NULL)
+					return;
+				memcpy(copy, r->data + r->fed, n);
+				evbuffer_add_reference(r->io.in, copy, n, free_chunk, NULL);
+			} else {
+				evbuffer_add(r->io.in, r->data + r->fed, n);
+			}
+			r->fed += n;
 		}
-		r->fed += n;
 		/* The read callback fires only at the low-watermark (the frame size). */
 		if (evbuffer_get_length(r->io.in) >= (r->p->frame ? r->p->frame : 1))
 			call(r, r->p->input, check, CALL_INPUT);

@@ -16,8 +16,10 @@ EXTRA_DIST += \
 	tests/README \
 	tests/valgrind.sh \
 	tests/fuzz/run.sh \
+	tests/fuzz/fuzz_addr.c \
 	tests/fuzz/fuzz_conf.c \
 	tests/fuzz/fuzz_proto.c \
+	tests/fuzz/addr.dict \
 	tests/fuzz/conf.dict \
 	tests/fuzz/corpus
 

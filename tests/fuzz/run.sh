@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [-o BUILDDIR] [SECONDS [TARGET...]]
 #
 # SECONDS (default 10) is each target's -max_total_time; 0 runs the seed
-# corpus once and stops.  TARGETs: conf add echo daytime hello (default all).
+# corpus once and stops.  TARGETs: conf addr add echo daytime hello (default all).
 # The targets are compiled straight from src/*.c (no configure needed), into
 # BUILDDIR (default: $FUZZ_BUILDDIR, else ./tests/fuzz/build), and rebuilt
 # when a source changes.  Each run works on a temp copy of the seed corpus
@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 builddir=${FUZZ_BUILDDIR:-$PWD/tests/fuzz/build}
 cc=${FUZZ_CC:-clang}
-all_targets="conf add echo daytime hello"
+all_targets="conf addr add echo daytime hello"
 
 if [ "${1:-}" = "-o" ]; then
     builddir=$2
@@ -98,7 +98,7 @@ if [ "$(cat "$builddir/stamp" 2>/dev/null)" != "$stamp" ]; then
     ar rcs "$builddir/libnetlabd-fuzz.a" $objs || exit 1
     for t in $all_targets; do
         case $t in
-            conf) src=$here/fuzz_conf.c; def= ;;
+            conf|addr) src=$here/fuzz_$t.c; def= ;;
             *) src=$here/fuzz_proto.c; def="-DFUZZ_PROTO=\"$t\"" ;;
         esac
         echo "  CCLD fuzz_$t"
