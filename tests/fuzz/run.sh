@@ -97,12 +97,14 @@ if [ "$(cat "$builddir/stamp" 2>/dev/null)" != "$stamp" ]; then
     # shellcheck disable=SC2086
     ar rcs "$builddir/libnetlabd-fuzz.a" $objs || exit 1
     for t in $all_targets; do
+        # The quotes are the point: FUZZ_PROTO is a C string literal.
+        # shellcheck disable=SC2089
         case $t in
             conf|addr) src=$here/fuzz_$t.c; def= ;;
             *) src=$here/fuzz_proto.c; def="-DFUZZ_PROTO=\"$t\"" ;;
         esac
         echo "  CCLD fuzz_$t"
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086,SC2090
         "$cc" $cflags -fsanitize=fuzzer $inc $def "$src" "$builddir/libnetlabd-fuzz.a" \
             $pkglibs -o "$builddir/fuzz_$t" || exit 1
     done
