@@ -220,6 +220,9 @@ class MappedPeer(unittest.TestCase):
             "os.execv(sys.argv[1], sys.argv[1:])\n")
 
     def test_ipv4_mapped_peer_matches_ipv4_prefixes(self):
+        with open(nt.NETLABD, "rb") as f:
+            if b"sd_listen_fds_with_names" not in f.read():
+                self.skipTest("netlabd built without socket activation")
         ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
