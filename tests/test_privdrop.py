@@ -173,6 +173,40 @@ class PrivDrop(unittest.TestCase):
         d.wait_log(r"^netlabd: reload failed: keeping the old configuration$")
         self.served(low)
 
+    def test_root_without_user_says_so(self):
+        port, = nt.free_ports(1)
+        d = self.start('service hello { port = %d address = { %s } }\n'
+                       % (port, self.hosts_conf()))
+        self.assertRegex(d.log(), re.compile(
+            r"^netlabd: running as root; set user to drop privileges$", re.M))
+        self.assertEqual(proc_status(d.pid)["Uid"], ["0"] * 4)
+        self.served(port)
+
+    def test_not_started_as_root_stays_and_says_so(self):
+        # Started unprivileged with user set to someone else: it cannot switch,
+        # says so, and serves as the user it is.
+        other = "daemon" if "daemon" in [p.pw_name for p in pwd.getpwall()] else None
+        if other is None:
+            self.skipTest("no user daemon")
+        port, = nt.free_ports(1)
+        uid, gid = self.pw.pw_uid, self.pw.pw_gid
+
+        def become_nobody():
+            os.setgroups([gid])
+            os.setgid(gid)
+            os.setuid(uid)
+        d = nt.Daemon('user = "%s"\nservice hello { port = %d address = { %s } }\n'
+                      % (other, port, self.hosts_conf()), preexec=become_nobody)
+        os.chmod(d.dir, 0o755)
+        os.chmod(d.conf_path, 0o644)
+        d.start()
+        self.addCleanup(d.stop)
+        self.assertRegex(d.log(), re.compile(
+            r"^netlabd: not started as root: cannot switch to user %s, staying uid %d$"
+            % (other, uid), re.M))
+        self.assertEqual(proc_status(d.pid)["Uid"], [str(uid)] * 4)
+        self.served(port)
+
     def test_unknown_user_is_a_config_error(self):
         for extra, what in (('user = "no-such-user-x1"\n', "user 'no-such-user-x1'"),
                             ('user = "%s"\ngroup = "no-such-group-x1"\n' % USER,
