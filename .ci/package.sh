@@ -38,6 +38,8 @@ arch=$(dpkg --print-architecture)
 src="$work/netlabd-$version"
 deb="$work/netlabd_${version}_${arch}.deb"
 changes="$work/netlabd_${version}_${arch}.changes"
+# The autopkgtest of the exported tree, so that it too is what is committed.
+services="$src/debian/tests/services"
 
 stage "export HEAD to $src"
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
@@ -78,7 +80,7 @@ run dpkg-deb --contents "$deb"
 stage "lintian"
 # Any E: or W: fails; overrides live in debian/netlabd.lintian-overrides,
 # each with a comment saying why.
-lintian --info --display-info --pedantic "$changes" "$work/netlabd_${version}.dsc" \
+timeout 600 lintian --info --display-info --pedantic "$changes" "$work/netlabd_${version}.dsc" \
 	2>"$work/lintian.err" | tee "$work/lintian.out" || true
 grep -v 'running with root privileges is not recommended' "$work/lintian.err" >&2 || true
 if grep -q '^[EW]: ' "$work/lintian.out"; then
@@ -119,7 +121,7 @@ fi
 
 if [ -d /run/systemd/system ]; then
 	stage "through netlabd.socket (systemd runs here)"
-	run timeout 300 debian/tests/services --private --require-ipv6
+	run timeout 300 "$services" --private --require-ipv6
 	run systemctl stop netlabd.socket netlabd.service
 fi
 
@@ -127,12 +129,12 @@ stage "netlabd started by hand on /etc/netlabd.conf: four services over IPv4 and
 # The default ports must be free (55556 and 54321 are in Linux's ephemeral
 # range, so a busy machine may hold them as client ports).  If anything
 # holds them, run in a network namespace of our own, where nothing does.
-if debian/tests/services --check-ports; then
-	run timeout 300 debian/tests/services --installed --require-ipv6 --no-socket-unit
+if "$services" --check-ports; then
+	run timeout 300 "$services" --installed --require-ipv6 --no-socket-unit
 else
 	echo "running in a private network namespace instead"
 	run timeout 300 unshare --net sh -c \
-		'ip link set lo up && exec debian/tests/services --installed --require-ipv6 --no-socket-unit'
+		'ip link set lo up && exec "$0" --installed --require-ipv6 --no-socket-unit' "$services"
 fi
 if [ -d /run/systemd/system ]; then
 	run systemctl start netlabd.socket
