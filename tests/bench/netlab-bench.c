@@ -1084,7 +1084,8 @@ run_load(struct bench *b)
 	printf("mode=%s conns=%d duration_s=%.2f ops=%" PRIu64 " ops_s=%.0f p50_us=%.1f"
 	    " p99_us=%.1f errors=%" PRIu64, mode_name(b->o.mode), b->nc, secs, b->ops,
 	    (double)b->ops / secs, hist_pct(b, 50), hist_pct(b, 99), b->errors);
-	printf(" client_cpu_util=%.2f", (double)(self1 - self0) / 1e9 / secs);
+	if (secs > 0.01)
+		printf(" client_cpu_util=%.2f", (double)(self1 - self0) / 1e9 / secs);
 	if (b->o.mode == M_BULK)
 		printf(" bytes=%" PRIu64 " mb_s=%.1f", b->bytes, (double)b->bytes / secs / 1e6);
 	if (b->o.pid > 0) {
