@@ -282,13 +282,28 @@ conn_unread(struct conn *c)
 }
 
 static void
+conn_linger_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_close(arg);
+}
+
+/* Drain for at most LINGER_SECONDS in all: a fixed deadline, not one that reads renew. */
+static void
 conn_linger(struct conn *c)
 {
 	struct timeval tv = { LINGER_SECONDS, 0 };
 
 	c->lingering = 1;
 	shutdown(c->fd, SHUT_WR);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->wait = evtimer_new(c->nd->base, conn_linger_done, c);
+	if (c->wait == NULL) {
+		conn_close(c);
+		return;
+	}
+	evtimer_add(c->wait, &tv);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -366,13 +381,12 @@ conn_close(struct conn *c)
 	nd->nconns--;
 	c->svc->active--;
 	srctab_add(&c->svc->sources, c->srcfamily, c->srckey, -1);
-	if (c->bev != NULL) {
+	if (c->wait != NULL)
+		event_free(c->wait);
+	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	} else {
-		if (c->wait != NULL)
-			event_free(c->wait);
+	else
 		close(c->fd);
-	}
 	svc_conf_unref(c->cf);
 	service_unref(c->svc);
 	free(c);

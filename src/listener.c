@@ -26,10 +26,6 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockad
 	struct netlabd *nd = l->nd;
 
 	(void)evl;
-	if (nd->accept_paused) {
-		nd->accept_paused = false;
-		log_notice("netlabd: accepting connections again");
-	}
 	if (l->svc == NULL || nd->stopping) {
 		close(fd);
 		return;
@@ -48,6 +44,18 @@ listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(l->evl);
 }
 
+/* An episode ends after a second with no EMFILE, not at the first accept that works. */
+static void
+listener_emfile_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct netlabd *nd = arg;
+
+	(void)fd;
+	(void)what;
+	nd->accept_paused = false;
+	log_notice("netlabd: accepting connections again");
+}
+
 /* Out of descriptors: stop accepting for a moment instead of spinning. */
 static void
 listener_error_cb(struct evconnlistener *evl, void *arg)
@@ -55,7 +63,7 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	struct listener *l = arg;
 	int err = errno;
 	char ep[ADDR_STRLEN];
-	struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 }, quiet = { 1, 0 };
 
 	addr_endpoint((struct sockaddr *)&l->ep.ss, ep, sizeof(ep));
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
@@ -66,6 +74,10 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 		l->nd->accept_paused = true;
 		log_warn("netlabd: accept on %s: pausing new connections", ep);
 	}
+	if (l->nd->emfile_timer == NULL)
+		l->nd->emfile_timer = evtimer_new(l->nd->base, listener_emfile_over, l->nd);
+	if (l->nd->emfile_timer != NULL)
+		evtimer_add(l->nd->emfile_timer, &quiet);
 	evconnlistener_disable(evl);
 	evtimer_add(l->resume, &tv);
 }

@@ -269,6 +269,8 @@ cleanup(struct netlabd *nd)
 		event_free(nd->status_timer);
 	if (nd->watchdog_timer != NULL)
 		event_free(nd->watchdog_timer);
+	if (nd->emfile_timer != NULL)
+		event_free(nd->emfile_timer);
 	conf_free(nd->conf);
 	event_base_free(nd->base);
 }

@@ -64,7 +64,8 @@ struct conn {
 	struct service		*svc;
 	struct svc_conf		*cf;		/* the settings it started with */
 	struct bufferevent	*bev;		/* NULL until the client first sends */
-	struct event		*wait;		/* until then: readable or idle timeout */
+	struct event		*wait;		/* until then: readable or idle timeout;
+						 * while lingering: the drain deadline */
 	int			 fd;
 	size_t			 in_left;	/* input the protocol left unconsumed */
 	uint64_t		 srckey;
@@ -94,6 +95,7 @@ struct netlabd {
 	uint64_t		 accepted_total;
 	bool			 stopping;
 	bool			 accept_paused;	/* in an EMFILE episode: logged once */
+	struct event		*emfile_timer;	/* ends the episode after a quiet second */
 	struct event		*signals[5];
 	struct event		*shutdown_timer;
 	struct event		*status_timer;

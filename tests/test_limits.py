@@ -473,10 +473,8 @@ class SlotsComeBack(Case):
         self.assert_refused(d, "add", host, port, reason, send=struct.pack(">ii", 1, 1))
         return s
 
-    # Core bug (reported): conn_linger() arms a 2 s *read* timeout, which every
-    # read re-arms, so a client that keeps sending after the greeting holds
-    # its slot for as long as it likes.  Remove the decorator once fixed.
-    @unittest.expectedFailure
+    # The 2 s drain after a greeting is a fixed deadline: a client that keeps
+    # sending cannot hold its slot by renewing it.
     def test_drain_before_close_is_bounded(self):
         port, = nt.free_ports(1)
         d = self.daemon("service hello { port = %d address = { \"127.0.0.1\" }"
