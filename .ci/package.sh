@@ -18,6 +18,9 @@ fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "run me as root (apt-get, dpkg -i, port 13)"
 
 work=$(mktemp -d /tmp/netlabd-package.XXXXXX)
+# mktemp makes it 0700; the privilege-drop tests run the built netlabd as
+# nobody, who must be able to reach it.
+chmod 755 "$work"
 cleanup() {
 	rc=$?
 	if [ "$rc" -ne 0 ] || [ "${KEEP:-}" = 1 ]; then
