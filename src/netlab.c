@@ -275,6 +275,17 @@ resolve(const char *host, const char *port, int family, struct addrinfo **res)
 	die_run("unknown host '%s'", host);
 }
 
+/* True when an earlier entry of list has the same address as ai. */
+static int
+addr_seen(const struct addrinfo *list, const struct addrinfo *ai)
+{
+	for (const struct addrinfo *x = list; x != ai; x = x->ai_next)
+		if (x->ai_family == ai->ai_family && x->ai_addrlen == ai->ai_addrlen &&
+		    memcmp(x->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
+			return 1;
+	return 0;
+}
+
 /* Every address in turn; the first that connects wins. */
 static void
 peer_connect(struct peer *p, int family)
@@ -286,6 +297,9 @@ peer_connect(struct peer *p, int family)
 
 	resolve(p->host, p->port, family, &res);
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		/* /etc/hosts with "multi on" can list one address twice: try it once. */
+		if (addr_seen(res, ai))
+			continue;
 		numeric_addr(ai, addr, sizeof(addr));
 		err = connect_one(ai, p->wait_ms, &p->fd);
 		if (err == 0) {
