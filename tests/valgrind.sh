@@ -47,6 +47,7 @@ if [ -z "$tests" ]; then
 fi
 
 vgdir=$(mktemp -d "${TMPDIR:-/tmp}/netlabd-valgrind.XXXXXX") || exit 1
+chmod 755 "$vgdir"
 vg="$(command -v valgrind) --tool=memcheck --error-exitcode=99 --leak-check=full"
 vg="$vg --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no --num-callers=30"
 NETLAB_TIMEOUT_SCALE=${NETLAB_TIMEOUT_SCALE:-5}
@@ -64,7 +65,8 @@ npass=0 nfail=0 nskip=0 failed=
 for t in $tests; do
     case $t in /*) ;; *) [ -f "$t" ] || t=$srcdir/$t ;; esac
     name=$(basename "$t" .py)
-    mkdir -p "$vgdir/$name"
+    # World-writable like /tmp: some tests start netlabd as another user.
+    mkdir -p "$vgdir/$name" && chmod 1777 "$vgdir/$name"
     # One log per netlabd process; no blanks in the path (the wrapper is split on them).
     NETLAB_WRAPPER="$vg --log-file=$vgdir/$name/vg.%p.log"
     export NETLAB_WRAPPER
