@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,33 @@ check_conf(const struct netlab_conf *nc)
 		fail("loaded config with no service enabled\n");
 }
 
+/*
+ * A reload parses a good file right after a broken one: nothing of the last
+ * parse (libconfuse's lexer, conf.c's state) may leak into the next.
+ */
+static void
+check_after(void)
+{
+	static const char good[] = "# a good config\n"
+	    "service echo {\n  port = 7\n  address = { \"127.0.0.1\" }\n  max-line = 10\n}\n";
+	struct netlab_conf *nc;
+	int saved = dup(STDERR_FILENO), devnull = open("/dev/null", O_WRONLY);
+
+	if (saved >= 0 && devnull >= 0)
+		dup2(devnull, STDERR_FILENO);
+	nc = conf_load_buf(FUZZ_PATH, good);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (nc == NULL || nc->nsvcs != 1 || strcmp(nc->svcs[0]->name, "echo") != 0 ||
+	    nc->svcs[0]->port != 7 || nc->svcs[0]->naddrs != 1)
+		fail("a good config no longer loads after this input\n");
+	conf_free(nc);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -170,5 +198,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_conf(nc);
 	conf_free(nc);
 	free(text);
+	check_after();
 	return 0;
 }
