@@ -40,6 +40,7 @@ struct parse {
 		int	 line;
 	}		 titles[256];		/* where each service section starts */
 	size_t		 ntitles;
+	int		 errors;		/* messages logged so far */
 };
 static struct parse *parsing;
 
@@ -152,6 +153,7 @@ conf_error_at(int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	parsing->errors++;
 	log_msg(LOG_ERR, "%s:%d: %s", parsing->path, line, msg);
 }
 
@@ -700,6 +702,15 @@ conf_load_buf(const char *path, const char *text)
 			conf_free(nc);
 			nc = NULL;
 		}
+	} else if (ps.errors == 0) {
+		/* libconfuse fails some inputs (an empty option name) without a word;
+		 * the line it stopped on is the root's, or the open section's. */
+		int line = cfg->line;
+		unsigned n = cfg_size(cfg, "service");
+
+		if (n > 0 && cfg_getnsec(cfg, "service", n - 1)->line > line)
+			line = cfg_getnsec(cfg, "service", n - 1)->line;
+		conf_error_at(line > 0 ? line : 1, "syntax error");
 	}
 	cfg_free(cfg);
 	free(buf);

@@ -58,6 +58,9 @@ ERRORS = [
     ("max-line too big", "service echo {\n max-line = 99999999 }\n", 2, "max-line must be between"),
     ("unclosed section", "service echo {\n port = 7\n", 1, "'{' is never closed"),
     ("syntax error", "service echo {\n port = = 7\n}\n", 2, ""),
+    ("empty option name", "\n\"\" = 5\nservice echo { port = 7 }\n", 2, "syntax error"),
+    ("empty option name in a section", "service echo {\n port = 7\n \"\" = 5 }\n", 3,
+     "syntax error"),
     ("comments before error", "#\n#\n// c++ comment\n/* block\n comment */\n"
      "service echo { # trailing\n  port = 99999 // here\n}\n", 7, "out of range"),
 ]
