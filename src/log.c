@@ -85,6 +85,10 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 	n += (size_t)r;
 	if (n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
+	/* One event, one line: a newline in a config string must not split it. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
 	buf[n++] = '\n';
 	/* A failed or short write to a log pipe must not stop the daemon. */
 	if (write(STDERR_FILENO, buf, n) < 0)

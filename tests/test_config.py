@@ -53,6 +53,8 @@ ERRORS = [
     ("unknown group", "\ngroup = \"no-such-group-xyz\"\nservice echo {}\n", 2,
      "unknown group 'no-such-group-xyz'"),
     ("bad log level", "log-level = \"chatty\"\nservice echo {}\n", 1, "unknown log-level 'chatty'"),
+    ("newline in a value stays on one log line", "log-level = \"de\nbug\"\nservice echo {}\n", 2,
+     "unknown log-level 'de?bug'"),
     ("max-connections zero", "max-connections = 0\nservice echo {}\n", 1, "max-connections 0 out of range"),
     ("negative idle-timeout", "service echo {\n idle-timeout = -5 }\n", 2, "idle-timeout -5 out of range"),
     ("max-line too big", "service echo {\n max-line = 99999999 }\n", 2, "max-line must be between"),
