@@ -36,6 +36,20 @@ daytime_format(const char *format, bool utc, time_t now, char *buf, size_t size)
 #pragma GCC diagnostic pop
 }
 
+/* True when format gives nothing, too much, or a control character at time t. */
+static bool
+daytime_bad(const char *format, time_t t, char *buf, size_t size)
+{
+	size_t n = daytime_format(format, true, t, buf, size);
+
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			return true;
+	return false;
+}
+
 static int
 daytime_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
 {
@@ -45,13 +59,14 @@ daytime_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
 	if (strcmp(opt, "format") != 0)
 		return 0;
 	format = cfg_getstr(sec, "format");
-	/* Try the longest names (Wednesday, September) and both ends of the year. */
-	if (format == NULL || *format == '\0' || strpbrk(format, "\r\n") != NULL ||
-	    daytime_format(format, true, 970358399, buf, sizeof(buf)) == 0 ||
-	    daytime_format(format, true, 0, buf, sizeof(buf)) == 0 ||
-	    daytime_format(format, true, 978307199, buf, sizeof(buf)) == 0) {
-		snprintf(err, errlen, "format must be a non-empty strftime(3) format on one line"
-		    " giving at most %d characters", DAYTIME_MAX - 1);
+	/* Try the longest names (Wednesday, September) and both ends of the year;
+	 * the reply is one line, so %n and %t (and raw control bytes) are out. */
+	if (format == NULL || *format == '\0' ||
+	    daytime_bad(format, 970358399, buf, sizeof(buf)) ||
+	    daytime_bad(format, 0, buf, sizeof(buf)) ||
+	    daytime_bad(format, 978307199, buf, sizeof(buf))) {
+		snprintf(err, errlen, "format must be a strftime(3) format giving one line of"
+		    " 1 to %d printable characters", DAYTIME_MAX - 1);
 		return -1;
 	}
 	return 0;

@@ -56,16 +56,13 @@ echo_conf_new(cfg_t *sec)
 static size_t
 echo_last_newline(struct evbuffer *buf, size_t skip)
 {
+	size_t total = evbuffer_get_length(buf), base = skip, last = 0;
 	struct evbuffer_iovec vec[16];
-	size_t base = 0, last = 0;
 	struct evbuffer_ptr pos;
-	int n;
 
-	/* Walk the chains forward; remember the last newline of each batch. */
-	if (evbuffer_ptr_set(buf, &pos, skip, EVBUFFER_PTR_SET) < 0)
-		return 0;
-	base = skip;
-	while ((n = evbuffer_peek(buf, -1, &pos, vec, 16)) > 0) {
+	/* Walk the chains 16 at a time: evbuffer_peek fills no more than asked. */
+	while (base < total && evbuffer_ptr_set(buf, &pos, base, EVBUFFER_PTR_SET) == 0) {
+		int n = evbuffer_peek(buf, -1, &pos, vec, 16);
 		size_t got = 0;
 
 		for (int i = 0; i < n && i < 16; i++) {
@@ -75,11 +72,9 @@ echo_last_newline(struct evbuffer *buf, size_t skip)
 				last = base + got + (size_t)(nl - (const char *)vec[i].iov_base) + 1;
 			got += vec[i].iov_len;
 		}
-		if (n <= 16)
+		if (got == 0)
 			break;
 		base += got;
-		if (evbuffer_ptr_set(buf, &pos, base, EVBUFFER_PTR_SET) < 0)
-			break;
 	}
 	return last;
 }

@@ -43,6 +43,8 @@ ERRORS = [
      "address '::1' overlaps '::1'"),
     ("ipv4-mapped listen address", "service echo {\n address = { \"::ffff:127.0.0.1\" }\n}\n", 2,
      "write an IPv4-mapped address as IPv4"),
+    ("daytime format with a newline", "service daytime {\n format = \"%H%n%M\"\n}\n", 2,
+     "format must be"),
     ("daytime format too long", "service daytime {\n format = \"%s%%B\"\n}\n" % ("x" * 248), 2,
      "format must be"),
     ("no service enabled", "service echo {\n enabled = false\n}\n", 3, "no service enabled"),

@@ -192,6 +192,32 @@ test_echo_max_line(void)
 }
 
 static void
+nofree(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	(void)arg;
+}
+
+/* Input spread over more chains than one evbuffer_peek returns (found by fuzz_echo). */
+static void
+test_echo_many_chains(void)
+{
+	static const char text[] = "0123456789012345678901234\nnext\n";
+	char got[64];
+	struct rig r;
+
+	rig_open(&r, "service echo { max-line = 100 }");
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		evbuffer_add_reference(r.io.in, text + i, 1, nofree, NULL);
+	r.p->input(&r.io);
+	CHECK(evbuffer_get_length(r.io.in) == 0);
+	CHECK(rig_take(&r, got, sizeof(got)) == sizeof(text) - 1);
+	CHECK(memcmp(got, text, sizeof(text) - 1) == 0);
+	rig_close(&r);
+}
+
+static void
 test_daytime(void)
 {
 	char got[300];
@@ -259,6 +285,7 @@ main(void)
 	RUN(test_add_truncated);
 	RUN(test_echo_lines);
 	RUN(test_echo_max_line);
+	RUN(test_echo_many_chains);
 	RUN(test_daytime);
 	RUN(test_hello);
 	return unit_done();
