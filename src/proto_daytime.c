@@ -9,7 +9,9 @@
 
 #include "proto.h"
 
-#define DAYTIME_MAX	256
+#define DAYTIME_MAX	256		/* what the config check allows, NUL included */
+#define DAYTIME_RUN_MAX	1024		/* what a reply may hold */
+#define DAYTIME_DEFAULT	"%a %b %e %H:%M:%S %Y"	/* ctime(3)'s layout */
 
 struct daytime_conf {
 	bool	 utc;
@@ -17,7 +19,7 @@ struct daytime_conf {
 };
 
 static cfg_opt_t daytime_opts[] = {
-	CFG_STR("format", "%a %b %e %H:%M:%S %Y", CFGF_NONE),
+	CFG_STR("format", DAYTIME_DEFAULT, CFGF_NONE),
 	CFG_BOOL("utc", cfg_false, CFGF_NONE),
 	CFG_END()
 };
@@ -90,10 +92,14 @@ static enum proto_next
 daytime_start(struct proto_io *io)
 {
 	const struct daytime_conf *dc = io->conf;
-	char buf[DAYTIME_MAX + 2];
+	char buf[DAYTIME_RUN_MAX + 2];
+	time_t now = time(NULL);
 	size_t n;
 
-	n = daytime_format(dc->format, dc->utc, time(NULL), buf, DAYTIME_MAX);
+	/* Room beyond what the config check allows: local zone names can be long. */
+	n = daytime_format(dc->format, dc->utc, now, buf, DAYTIME_RUN_MAX);
+	if (n == 0)		/* still too long: never send an empty line */
+		n = daytime_format(DAYTIME_DEFAULT, dc->utc, now, buf, DAYTIME_RUN_MAX);
 	memcpy(buf + n, "\r\n", 2);
 	evbuffer_add(io->out, buf, n + 2);
 	return PROTO_CLOSE;
