@@ -1,6 +1,14 @@
 /*
- * conn.c - one client connection: its bufferevent, peer, counters and idle
- * timer, and the one path every connection leaves by (conn_close).
+ * conn.c - one client connection: its read event, its bufferevent, peer,
+ * counters and idle timer, and the one path every connection leaves by
+ * (conn_close).
+ *
+ * Reads are the connection's own: one persistent read event (which also
+ * carries the idle timeout) and one read(2) into a scratch buffer.  libevent
+ * 2.1's bufferevent read path asks FIONREAD before every read and reads at
+ * most 4 KiB, a third more syscalls per round trip.  The bufferevent keeps
+ * the buffers and the write side, and is made only once a client has
+ * something to say (bufferevent_socket_new alone allocates 976 bytes).
  */
 #include "config.h"
 
@@ -9,7 +17,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -23,17 +30,12 @@
 #define OUT_LOW_WATER	(16 * 1024)
 /* How long a closing connection drains what the client still sends, so it sees our FIN, not a reset. */
 #define LINGER_SECONDS	2
-/* libevent 2.1's largest single read, and how much more to take after a full one. */
-#define LIBEVENT_READ_MAX	4096
-#define READ_MORE		(60 * 1024)
+/* The most one read takes. */
+#define READ_SIZE	(64 * 1024)
 
-static void conn_readcb(struct bufferevent *, void *);
+static void conn_readable(evutil_socket_t, short, void *);
 static void conn_writecb(struct bufferevent *, void *);
 static void conn_eventcb(struct bufferevent *, short, void *);
-static bool conn_finish(struct conn *);
-static bool conn_activate(struct conn *);
-static bool conn_input(struct conn *);
-static void conn_wake(evutil_socket_t, short, void *);
 static void conn_event(struct conn *, short);
 
 /* The per-source key: IPv4 address, or the /64 of an IPv6 address. */
@@ -55,10 +57,49 @@ conn_refuse(struct service *s, int fd, const char *peer, int port, const char *w
 	close(fd);
 }
 
+/* Wait for the client's next bytes (and time it out when idle). */
+static void
+conn_read_on(struct conn *c)
+{
+	struct timeval tv = { c->cf->idle_timeout, 0 };
+
+	event_add(c->rd, c->cf->idle_timeout > 0 && !c->lingering ? &tv : NULL);
+}
+
+static void
+conn_read_off(struct conn *c)
+{
+	event_del(c->rd);
+}
+
+/* Give the connection its buffers and write side; false if it is gone. */
+static bool
+conn_activate(struct conn *c)
+{
+	c->bev = bufferevent_socket_new(c->nd->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("%s: out of memory: closing connection from %s, port=%d", c->svc->name,
+		    c->peer, c->port);
+		conn_close(c);
+		return false;
+	}
+	bufferevent_setcb(c->bev, NULL, conn_writecb, conn_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW_WATER, 0);
+	/* A client that stops reading its replies is idle too. */
+	if (c->cf->idle_timeout > 0) {
+		struct timeval tv = { c->cf->idle_timeout, 0 };
+
+		bufferevent_set_timeouts(c->bev, NULL, &tv);
+	}
+	/* Output goes out directly (conn_flush); the write event is for leftovers. */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	return true;
+}
+
 /*
- * Write what the protocol produced at once, from the read callback: when it
- * all goes out, no write event is ever armed (no epoll_ctl per round trip).
- * The write event is enabled only while output is left over.
+ * Write what the protocol produced at once: when it all goes out, no write
+ * event is ever armed (no epoll_ctl per round trip).  The write event is
+ * enabled only while output is left over.
  */
 static void
 conn_flush(struct conn *c)
@@ -75,6 +116,54 @@ conn_flush(struct conn *c)
 		bufferevent_enable(c->bev, EV_WRITE);
 	else
 		bufferevent_disable(c->bev, EV_WRITE);
+}
+
+static bool
+conn_unread(struct conn *c)
+{
+	int n = 0;
+
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+static void
+conn_linger_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_close(arg);
+}
+
+/* Drain for at most LINGER_SECONDS in all: a fixed deadline, not one that reads renew. */
+static void
+conn_linger(struct conn *c)
+{
+	struct timeval tv = { LINGER_SECONDS, 0 };
+
+	c->lingering = 1;
+	shutdown(c->fd, SHUT_WR);
+	if (c->bev != NULL)
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->deadline = evtimer_new(c->nd->base, conn_linger_done, c);
+	if (c->deadline == NULL) {
+		conn_close(c);
+		return;
+	}
+	evtimer_add(c->deadline, &tv);
+	conn_read_on(c);
+}
+
+/* Everything is sent: close, or drain first; false when the connection is gone. */
+static bool
+conn_finish(struct conn *c)
+{
+	/* Unread input would turn our close into a reset that can eat the reply. */
+	if (!c->eof && conn_unread(c)) {
+		conn_linger(c);
+		return true;
+	}
+	conn_close(c);
+	return false;
 }
 
 /* Run one protocol handler; false when the connection is gone. */
@@ -98,7 +187,7 @@ conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
 		log_notice("%s: %s, port=%d: %s", c->svc->name, c->peer, c->port, io.error);
 	if (next == PROTO_CLOSE && !c->closing) {
 		c->closing = 1;
-		bufferevent_disable(c->bev, EV_READ);
+		conn_read_off(c);
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	}
 	conn_flush(c);
@@ -110,8 +199,51 @@ conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
 	if (evbuffer_get_length(out) >= OUT_HIGH_WATER && !c->paused) {
 		/* The client is not reading: stop reading its requests until it does. */
 		c->paused = 1;
-		bufferevent_disable(c->bev, EV_READ);
+		conn_read_off(c);
 	}
+	return true;
+}
+
+/*
+ * A greeting protocol usually says everything at accept: write it from a
+ * shared scratch buffer and close, and make the connection's own buffers
+ * only if the socket takes less than all of it.  False if the connection
+ * is gone.
+ */
+static bool
+conn_greet(struct conn *c)
+{
+	struct netlabd *nd = c->nd;
+	struct proto_io io = { .conf = c->cf->proto_conf, .state = c->state };
+	enum proto_next next;
+
+	if (nd->scratch_in == NULL && (nd->scratch_in = evbuffer_new()) == NULL)
+		return conn_activate(c) && conn_run(c, c->cf->proto->start);
+	if (nd->scratch_out == NULL && (nd->scratch_out = evbuffer_new()) == NULL)
+		return conn_activate(c) && conn_run(c, c->cf->proto->start);
+	io.in = nd->scratch_in;
+	io.out = nd->scratch_out;
+	io.error[0] = '\0';
+	next = c->cf->proto->start(&io);
+	c->svc->bytes_out += evbuffer_get_length(io.out);
+	if (io.error[0] != '\0')
+		log_notice("%s: %s, port=%d: %s", c->svc->name, c->peer, c->port, io.error);
+	if (evbuffer_get_length(io.out) > 0)
+		(void)evbuffer_write(io.out, c->fd);
+	if (next == PROTO_CLOSE && evbuffer_get_length(io.out) == 0) {
+		c->closing = 1;
+		return conn_finish(c);
+	}
+	if (!conn_activate(c)) {
+		evbuffer_drain(io.out, evbuffer_get_length(io.out));
+		return false;
+	}
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), io.out);
+	if (next == PROTO_CLOSE) {
+		c->closing = 1;
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	}
+	conn_flush(c);
 	return true;
 }
 
@@ -172,190 +304,65 @@ conn_accept(struct netlabd *nd, struct service *s, int fd, struct sockaddr *sa, 
 	log_info("%s: accepted connection from %s, port=%d", s->name, peer, port);
 	netlabd_status_changed(nd);
 
-	if (p->start != NULL) {
-		if (!conn_activate(c) || !conn_run(c, p->start))
-			return;
-		if (!c->closing)
-			bufferevent_enable(c->bev, EV_READ);
-		return;
-	}
-	/* Until it sends something, a connection is a bare event: no bufferevent, no buffers. */
-	c->wait = event_new(nd->base, fd, EV_READ, conn_wake, c);
-	if (c->wait == NULL) {
+	c->rd = event_new(nd->base, fd, EV_READ | EV_PERSIST, conn_readable, c);
+	if (c->rd == NULL) {
 		log_warnx("%s: out of memory: closing connection from %s, port=%d", s->name, peer,
 		    port);
 		conn_close(c);
 		return;
 	}
-	if (cf->idle_timeout > 0) {
-		struct timeval tv = { cf->idle_timeout, 0 };
-
-		event_add(c->wait, &tv);
-	} else
-		event_add(c->wait, NULL);
+	if (p->start != NULL && (!conn_greet(c) || c->closing))
+		return;
+	/* Until it sends something, a connection is this one event: no buffers. */
+	conn_read_on(c);
 }
 
-/* Give the connection its bufferevent, once it has something to do; false if gone. */
-static bool
-conn_activate(struct conn *c)
+/* One read into the scratch buffer, then into the connection's input. */
+static ssize_t
+conn_read(struct conn *c)
 {
-	const struct svc_conf *cf = c->cf;
+	struct netlabd *nd = c->nd;
+	struct evbuffer *in;
+	ssize_t n;
 
-	c->bev = bufferevent_socket_new(c->nd->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		log_warnx("%s: out of memory: closing connection from %s, port=%d", c->svc->name,
-		    c->peer, c->port);
-		conn_close(c);
-		return false;
-	}
-	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, cf->proto->frame, 0);
-	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW_WATER, 0);
-	if (cf->idle_timeout > 0) {
-		struct timeval tv = { cf->idle_timeout, 0 };
-
-		bufferevent_set_timeouts(c->bev, &tv, &tv);
-	}
-	/* Output goes out directly (conn_flush); the write event is for leftovers. */
-	bufferevent_disable(c->bev, EV_WRITE);
-	return true;
+	if (nd->rbuf == NULL && (nd->rbuf = malloc(READ_SIZE)) == NULL)
+		return -1;
+	n = read(c->fd, nd->rbuf, READ_SIZE);
+	if (n <= 0 || c->lingering || c->closing)
+		return n;
+	in = bufferevent_get_input(c->bev);
+	/* The input's end is frozen for everyone but the bufferevent's reader: us. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_add(in, nd->rbuf, (size_t)n) < 0)
+		n = -1;
+	evbuffer_freeze(in, 0);
+	return n;
 }
 
-/* The first bytes (or the end) of a connection that was waiting bare. */
 static void
-conn_wake(evutil_socket_t fd, short what, void *arg)
+conn_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in;
-	int n;
+	ssize_t n;
 
-	event_free(c->wait);
-	c->wait = NULL;
+	(void)fd;
 	if (what & EV_TIMEOUT) {
 		conn_event(c, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
 		return;
 	}
-	if (!conn_activate(c))
+	if (c->bev == NULL && !c->lingering && !conn_activate(c))
 		return;
-	/* Read what woke us now, not one loop pass later. */
-	in = bufferevent_get_input(c->bev);
-	evbuffer_unfreeze(in, 0);
-	n = evbuffer_read(in, fd, -1);
-	evbuffer_freeze(in, 0);
+	n = conn_read(c);
 	if (n == 0) {
 		conn_event(c, BEV_EVENT_READING | BEV_EVENT_EOF);
-		return;
+	} else if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
+	} else if (!c->lingering && !c->closing &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) >= c->cf->proto->frame) {
+		/* A binary protocol is called once a whole request is in. */
+		(void)conn_run(c, c->cf->proto->input);
 	}
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
-		return;
-	}
-	if (n > 0 && !conn_input(c))
-		return;
-	if (!c->closing && !c->paused)
-		bufferevent_enable(c->bev, EV_READ);
-}
-
-/*
- * libevent 2.1 reads at most 4 KiB per call, after a FIONREAD: a stream
- * would cost three syscalls per 4 KiB.  When a read came back full, take
- * what else is waiting in one readv of up to READ_MORE bytes.
- */
-static void
-conn_read_more(struct conn *c, struct evbuffer *in)
-{
-	struct evbuffer_iovec vec[2];
-	struct iovec iov[2];
-	ssize_t r;
-	int n;
-
-	evbuffer_unfreeze(in, 0);
-	n = evbuffer_reserve_space(in, READ_MORE, vec, 2);
-	for (int i = 0; i < n; i++) {
-		iov[i].iov_base = vec[i].iov_base;
-		iov[i].iov_len = vec[i].iov_len;
-	}
-	r = n > 0 ? readv(c->fd, iov, n) : -1;
-	/* EOF and errors are left for the next read, which libevent reports. */
-	for (int i = 0; i < n; i++) {
-		size_t take = r > 0 ? ((size_t)r < vec[i].iov_len ? (size_t)r : vec[i].iov_len) : 0;
-
-		vec[i].iov_len = take;
-		r -= (ssize_t)take;
-	}
-	if (n > 0)
-		evbuffer_commit_space(in, vec, n);
-	evbuffer_freeze(in, 0);
-}
-
-/* Bytes arrived; false when the connection is gone. */
-static bool
-conn_input(struct conn *c)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-
-	if (c->lingering || c->closing) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		c->in_left = 0;
-		return true;
-	}
-	if (evbuffer_get_length(in) - c->in_left >= LIBEVENT_READ_MAX)
-		conn_read_more(c, in);
-	return conn_run(c, c->cf->proto->input);
-}
-
-static void
-conn_readcb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	(void)conn_input(arg);
-}
-
-static bool
-conn_unread(struct conn *c)
-{
-	int n = 0;
-
-	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
-}
-
-static void
-conn_linger_done(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	conn_close(arg);
-}
-
-/* Drain for at most LINGER_SECONDS in all: a fixed deadline, not one that reads renew. */
-static void
-conn_linger(struct conn *c)
-{
-	struct timeval tv = { LINGER_SECONDS, 0 };
-
-	c->lingering = 1;
-	shutdown(c->fd, SHUT_WR);
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
-	c->wait = evtimer_new(c->nd->base, conn_linger_done, c);
-	if (c->wait == NULL) {
-		conn_close(c);
-		return;
-	}
-	evtimer_add(c->wait, &tv);
-	bufferevent_enable(c->bev, EV_READ);
-}
-
-/* Everything is sent: close, or drain first; false when the connection is gone. */
-static bool
-conn_finish(struct conn *c)
-{
-	/* Unread input would turn our close into a reset that can eat the reply. */
-	if (!c->eof && conn_unread(c)) {
-		conn_linger(c);
-		return true;
-	}
-	conn_close(c);
-	return false;
 }
 
 static void
@@ -371,7 +378,7 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	}
 	if (c->paused && left <= OUT_LOW_WATER) {
 		c->paused = 0;
-		bufferevent_enable(bev, EV_READ);
+		conn_read_on(c);
 	}
 }
 
@@ -385,8 +392,6 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 static void
 conn_event(struct conn *c, short what)
 {
-	struct bufferevent *bev = c->bev;
-
 	if (c->lingering) {
 		conn_close(c);
 		return;
@@ -394,9 +399,10 @@ conn_event(struct conn *c, short what)
 	if (what & BEV_EVENT_EOF) {
 		/* Half-close: the protocol answers what it still owes, then we close. */
 		c->eof = 1;
+		conn_read_off(c);
 		if (!c->closing)
 			(void)conn_run(c, c->cf->proto->eof);
-		else if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_close(c);
 		return;
 	}
@@ -419,8 +425,10 @@ conn_close(struct conn *c)
 	nd->nconns--;
 	c->svc->active--;
 	srctab_add(&c->svc->sources, c->srcfamily, c->srckey, -1);
-	if (c->wait != NULL)
-		event_free(c->wait);
+	if (c->rd != NULL)
+		event_free(c->rd);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	else

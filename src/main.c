@@ -272,6 +272,11 @@ cleanup(struct netlabd *nd)
 	if (nd->emfile_timer != NULL)
 		event_free(nd->emfile_timer);
 	conf_free(nd->conf);
+	free(nd->rbuf);
+	if (nd->scratch_in != NULL)
+		evbuffer_free(nd->scratch_in);
+	if (nd->scratch_out != NULL)
+		evbuffer_free(nd->scratch_out);
 	event_base_free(nd->base);
 }
 

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/bufferevent.h>
+#include <event2/buffer.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -63,9 +64,9 @@ struct conn {
 	struct netlabd		*nd;
 	struct service		*svc;
 	struct svc_conf		*cf;		/* the settings it started with */
-	struct bufferevent	*bev;		/* NULL until the client first sends */
-	struct event		*wait;		/* until then: readable or idle timeout;
-						 * while lingering: the drain deadline */
+	struct bufferevent	*bev;		/* buffers and writes; NULL until needed */
+	struct event		*rd;		/* readable, or idle for idle-timeout */
+	struct event		*deadline;	/* while lingering: when to give up */
 	int			 fd;
 	size_t			 in_left;	/* input the protocol left unconsumed */
 	uint64_t		 srckey;
@@ -96,6 +97,9 @@ struct netlabd {
 	bool			 stopping;
 	bool			 accept_paused;	/* in an EMFILE episode: logged once */
 	struct event		*emfile_timer;	/* ends the episode after a quiet second */
+	unsigned char		*rbuf;		/* scratch for reads, copied into a connection's input */
+	struct evbuffer		*scratch_in;	/* a greeting's buffers, empty between uses */
+	struct evbuffer		*scratch_out;
 	struct event		*signals[5];
 	struct event		*shutdown_timer;
 	struct event		*status_timer;

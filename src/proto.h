@@ -29,7 +29,7 @@ enum proto_next {
 struct proto {
 	const char	*name;
 	int		 default_port;
-	size_t		 frame;		/* size of one request: the read low-watermark (0: any) */
+	size_t		 frame;		/* size of one request: input is called once this much is in */
 	size_t		 state_size;
 
 	/* Options of its own in a service section, CFG_END()-terminated; may be NULL. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@
 
 struct daytime_conf {
 	bool	 utc;
+	/* The line for one second, formatted once: strftime is most of a connection's work. */
+	time_t	 cached_at;
+	size_t	 cached_len;
+	char	 cached[DAYTIME_RUN_MAX + 2];
 	char	 format[];
 };
 
@@ -84,6 +89,8 @@ daytime_conf_new(cfg_t *sec)
 	if (dc == NULL)
 		return NULL;
 	dc->utc = cfg_getbool(sec, "utc");
+	dc->cached_at = (time_t)-1;
+	dc->cached_len = 0;
 	strcpy(dc->format, format);
 	return dc;
 }
@@ -91,17 +98,22 @@ daytime_conf_new(cfg_t *sec)
 static enum proto_next
 daytime_start(struct proto_io *io)
 {
-	const struct daytime_conf *dc = io->conf;
-	char buf[DAYTIME_RUN_MAX + 2];
+	/* The cache is the one thing a reply changes in its service's settings. */
+	struct daytime_conf *dc = (struct daytime_conf *)(uintptr_t)io->conf;
 	time_t now = time(NULL);
 	size_t n;
 
-	/* Room beyond what the config check allows: local zone names can be long. */
-	n = daytime_format(dc->format, dc->utc, now, buf, DAYTIME_RUN_MAX);
-	if (n == 0)		/* still too long: never send an empty line */
-		n = daytime_format(DAYTIME_DEFAULT, dc->utc, now, buf, DAYTIME_RUN_MAX);
-	memcpy(buf + n, "\r\n", 2);
-	evbuffer_add(io->out, buf, n + 2);
+	if (now != dc->cached_at) {
+		/* Room beyond what the config check allows: local zone names can be long. */
+		n = daytime_format(dc->format, dc->utc, now, dc->cached, DAYTIME_RUN_MAX);
+		if (n == 0)	/* still too long: never send an empty line */
+			n = daytime_format(DAYTIME_DEFAULT, dc->utc, now, dc->cached,
+			    DAYTIME_RUN_MAX);
+		memcpy(dc->cached + n, "\r\n", 2);
+		dc->cached_len = n + 2;
+		dc->cached_at = now;
+	}
+	evbuffer_add(io->out, dc->cached, dc->cached_len);
 	return PROTO_CLOSE;
 }
 
