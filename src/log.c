@@ -9,10 +9,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "log.h"
 
 static int log_level = LOG_INFO;
 static int log_prefix;		/* journald reads "<N>" priority prefixes */
+
+/*
+ * Info and debug lines (one per accepted connection) are queued and written
+ * together once per event-loop pass; anything more important flushes the
+ * queue and goes out at once, so the order of lines never changes.
+ */
+#define LOG_QUEUE	16384
+static char log_queue[LOG_QUEUE];
+static size_t log_queued;
+static struct event *log_flush_ev;
 
 static const struct {
 	const char *name;
@@ -67,6 +79,54 @@ log_getlevel(void)
 	return log_level;
 }
 
+static void
+log_write(const char *buf, size_t n)
+{
+	/* A failed or short write to a log pipe must not stop the daemon. */
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, buf, n);
+
+		if (w <= 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+log_flush(void)
+{
+	int saved = errno;
+
+	if (log_queued > 0)
+		log_write(log_queue, log_queued);
+	log_queued = 0;
+	errno = saved;
+}
+
+static void
+log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_flush();
+}
+
+void
+log_batch(struct event_base *base)
+{
+	if (log_flush_ev != NULL) {
+		log_flush();
+		event_free(log_flush_ev);
+		log_flush_ev = NULL;
+	}
+	if (base != NULL)
+		log_flush_ev = event_new(base, -1, 0, log_flush_cb, NULL);
+}
+
 void
 log_vmsg(int pri, const char *fmt, va_list ap)
 {
@@ -90,9 +150,17 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
 			buf[i] = '?';
 	buf[n++] = '\n';
-	/* A failed or short write to a log pipe must not stop the daemon. */
-	if (write(STDERR_FILENO, buf, n) < 0)
-		(void)0;
+	if (pri >= LOG_INFO && log_flush_ev != NULL) {
+		if (log_queued + n > sizeof(log_queue))
+			log_flush();
+		memcpy(log_queue + log_queued, buf, n);
+		log_queued += n;
+		if (!event_pending(log_flush_ev, EV_TIMEOUT, NULL))
+			event_active(log_flush_ev, EV_TIMEOUT, 0);
+	} else {
+		log_flush();
+		log_write(buf, n);
+	}
 	errno = saved;
 }
 
@@ -175,6 +243,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_verr(LOG_ERR, fmt, ap);
 	va_end(ap);
+	log_flush();
 	exit(1);
 }
 
@@ -186,5 +255,6 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_ERR, fmt, ap);
 	va_end(ap);
+	log_flush();
 	exit(1);
 }

@@ -5,7 +5,12 @@
 #include <stdarg.h>
 #include <syslog.h>
 
+struct event_base;
+
 void	log_init(int level, int debug);
+/* Queue info and debug lines, written once per pass of base's loop (NULL: stop). */
+void	log_batch(struct event_base *base);
+void	log_flush(void);
 void	log_setlevel(int level);
 int	log_getlevel(void);
 int	log_level_parse(const char *name);	/* -1 when unknown */

@@ -349,6 +349,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	drop_privileges(nd.conf);
+	log_batch(nd.base);
 	signals_init(&nd);
 	timers_init(&nd);
 	log_info("netlabd: netlabd %s started (libevent %s, %s backend)", PACKAGE_VERSION,
@@ -359,6 +360,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(nd.base);
 
 	log_info("netlabd: stopped");
+	log_batch(NULL);
 	cleanup(&nd);
 	return 0;
 }
