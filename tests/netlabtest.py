@@ -166,6 +166,29 @@ class Daemon:
         self.stop()
 
 
+STATS_FIELDS = ("accepted", "active", "refused", "bytes_in", "bytes_out")
+
+
+def stats(d, name, timeout=10):
+    """Send SIGUSR1 and return the service's next statistics line as a dict."""
+    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
+          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
+    seen = len(re.findall(rx, d.log(), re.M))
+    d.signal(signal.SIGUSR1)
+    m = d.wait_log(rx, count=seen + 1, timeout=timeout)
+    return dict(zip(STATS_FIELDS, (int(x) for x in m.groups())))
+
+
+def own_nofile(need):
+    """Raise this process's descriptor limit to need, or skip the test."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            raise unittest.SkipTest("need %d descriptors, hard limit is %d" % (need, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+
 def run_check(conf, args=("-t",), timeout=10):
     """Run netlabd -t (or other args) on conf text; return (rc, stdout, stderr, path)."""
     d = tempfile.mkdtemp(prefix="netlabd-conf-")

@@ -43,14 +43,7 @@ CASES = {
 }
 
 
-def stats(d, name):
-    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
-          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
-    seen = len(re.findall(rx, d.log(), re.M))
-    d.signal(signal.SIGUSR1)
-    m = d.wait_log(rx, count=seen + 1)
-    return dict(zip(("accepted", "active", "refused", "bytes_in", "bytes_out"),
-                    (int(x) for x in m.groups())))
+stats = nt.stats
 
 
 def read_to_close(s, timeout=3):

@@ -31,12 +31,7 @@ def limit_nofile(soft, hard):
     return preexec
 
 
-def own_nofile(need):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        if hard != resource.RLIM_INFINITY and hard < need:
-            raise unittest.SkipTest("need %d descriptors, hard limit is %d" % (need, hard))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+own_nofile = nt.own_nofile
 
 
 def daemon_nofile(pid):
@@ -48,14 +43,7 @@ def daemon_nofile(pid):
     raise AssertionError("no Max open files in /proc/%d/limits" % pid)
 
 
-def stats(d, name):
-    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
-          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
-    seen = len(re.findall(rx, d.log(), re.M))
-    d.signal(signal.SIGUSR1)
-    m = d.wait_log(rx, count=seen + 1)
-    return dict(zip(("accepted", "active", "refused", "bytes_in", "bytes_out"),
-                    (int(x) for x in m.groups())))
+stats = nt.stats
 
 
 def count(d, rx):

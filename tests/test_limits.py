@@ -22,7 +22,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlabtest as nt  # noqa: E402
 
-STATS_FIELDS = ("accepted", "active", "refused", "bytes_in", "bytes_out")
+STATS_FIELDS = nt.STATS_FIELDS
 GLOBAL = "global max-connections reached"
 SERVICE = "service max-connections reached"
 PER_SOURCE = "max-per-source reached"
@@ -32,14 +32,7 @@ def addresses(hosts=None):
     return "{ %s }" % ", ".join('"%s"' % h for h in (hosts or nt.HOSTS))
 
 
-def stats(d, name):
-    """Send SIGUSR1 and return the service's next statistics line as a dict."""
-    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
-          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
-    seen = len(re.findall(rx, d.log(), re.M))
-    d.signal(signal.SIGUSR1)
-    m = d.wait_log(rx, count=seen + 1)
-    return dict(zip(STATS_FIELDS, (int(x) for x in m.groups())))
+stats = nt.stats
 
 
 def wait_stats(d, name, timeout=5, **want):

@@ -38,22 +38,10 @@ RSS_LIMIT_KIB = 64 * 1024
 WRITE_TARGET = 200 << 20
 
 
-def own_nofile(need):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        if hard != resource.RLIM_INFINITY and hard < need:
-            raise unittest.SkipTest("need %d descriptors, hard limit is %d" % (need, hard))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+own_nofile = nt.own_nofile
 
 
-def stats(d, name):
-    rx = (r"^%s: statistics: accepted=(\d+) active=(\d+) refused=(\d+)"
-          r" bytes_in=(\d+) bytes_out=(\d+)$" % re.escape(name))
-    seen = len(re.findall(rx, d.log(), re.M))
-    d.signal(signal.SIGUSR1)
-    m = d.wait_log(rx, count=seen + 1, timeout=10)
-    return dict(zip(("accepted", "active", "refused", "bytes_in", "bytes_out"),
-                    (int(x) for x in m.groups())))
+stats = nt.stats
 
 
 def wait_stats(d, name, timeout=10, **want):
