@@ -166,25 +166,34 @@ conn_finish(struct conn *c)
 	return false;
 }
 
-/* Run one protocol handler; false when the connection is gone. */
-static bool
-conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
+/* Call one protocol handler on in and out: count the bytes, log its error. */
+static enum proto_next
+conn_call(struct conn *c, enum proto_next (*fn)(struct proto_io *), struct evbuffer *in,
+    struct evbuffer *out)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct proto_io io = {
 		.in = in, .out = out, .conf = c->cf->proto_conf, .state = c->state,
 	};
-	size_t len = evbuffer_get_length(in), out_before = evbuffer_get_length(out);
+	size_t out_before = evbuffer_get_length(out);
 	enum proto_next next;
 
-	c->svc->bytes_in += len - c->in_left;
+	c->svc->bytes_in += evbuffer_get_length(in) - c->in_left;
 	io.error[0] = '\0';
 	next = fn(&io);
 	c->in_left = evbuffer_get_length(in);
 	c->svc->bytes_out += evbuffer_get_length(out) - out_before;
 	if (io.error[0] != '\0')
 		log_notice("%s: %s, port=%d: %s", c->svc->name, c->peer, c->port, io.error);
+	return next;
+}
+
+/* Run one protocol handler on the connection's buffers; false when it is gone. */
+static bool
+conn_run(struct conn *c, enum proto_next (*fn)(struct proto_io *))
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	enum proto_next next = conn_call(c, fn, bufferevent_get_input(c->bev), out);
+
 	if (next == PROTO_CLOSE && !c->closing) {
 		c->closing = 1;
 		conn_read_off(c);
@@ -214,31 +223,28 @@ static bool
 conn_greet(struct conn *c)
 {
 	struct netlabd *nd = c->nd;
-	struct proto_io io = { .conf = c->cf->proto_conf, .state = c->state };
+	struct evbuffer *out;
 	enum proto_next next;
 
-	if (nd->scratch_in == NULL && (nd->scratch_in = evbuffer_new()) == NULL)
+	if (nd->scratch_in == NULL)
+		nd->scratch_in = evbuffer_new();
+	if (nd->scratch_out == NULL)
+		nd->scratch_out = evbuffer_new();
+	if (nd->scratch_in == NULL || nd->scratch_out == NULL)
 		return conn_activate(c) && conn_run(c, c->cf->proto->start);
-	if (nd->scratch_out == NULL && (nd->scratch_out = evbuffer_new()) == NULL)
-		return conn_activate(c) && conn_run(c, c->cf->proto->start);
-	io.in = nd->scratch_in;
-	io.out = nd->scratch_out;
-	io.error[0] = '\0';
-	next = c->cf->proto->start(&io);
-	c->svc->bytes_out += evbuffer_get_length(io.out);
-	if (io.error[0] != '\0')
-		log_notice("%s: %s, port=%d: %s", c->svc->name, c->peer, c->port, io.error);
-	if (evbuffer_get_length(io.out) > 0)
-		(void)evbuffer_write(io.out, c->fd);
-	if (next == PROTO_CLOSE && evbuffer_get_length(io.out) == 0) {
+	out = nd->scratch_out;
+	next = conn_call(c, c->cf->proto->start, nd->scratch_in, out);
+	if (evbuffer_get_length(out) > 0)
+		(void)evbuffer_write(out, c->fd);
+	if (next == PROTO_CLOSE && evbuffer_get_length(out) == 0) {
 		c->closing = 1;
 		return conn_finish(c);
 	}
 	if (!conn_activate(c)) {
-		evbuffer_drain(io.out, evbuffer_get_length(io.out));
+		evbuffer_drain(out, evbuffer_get_length(out));
 		return false;
 	}
-	evbuffer_add_buffer(bufferevent_get_output(c->bev), io.out);
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), out);
 	if (next == PROTO_CLOSE) {
 		c->closing = 1;
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);

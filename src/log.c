@@ -73,12 +73,6 @@ log_setlevel(int level)
 	log_level = level;
 }
 
-int
-log_getlevel(void)
-{
-	return log_level;
-}
-
 static void
 log_write(const char *buf, size_t n)
 {

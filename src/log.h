@@ -12,7 +12,6 @@ void	log_init(int level, int debug);
 void	log_batch(struct event_base *base);
 void	log_flush(void);
 void	log_setlevel(int level);
-int	log_getlevel(void);
 int	log_level_parse(const char *name);	/* -1 when unknown */
 
 /* log_warn appends strerror(errno); log_warnx does not.  errno is preserved. */
