@@ -234,6 +234,22 @@ def recv_exact(s, n):
     return data
 
 
+def recv_until_close(s, timeout=3):
+    """Read until the peer closes: (data, "eof" | "reset" | "open")."""
+    s.settimeout(timeout * SLOW)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data, "eof"
+            data += chunk
+    except ConnectionResetError:
+        return data, "reset"
+    except socket.timeout:
+        return data, "open"
+
+
 def is_closed(s, timeout=2):
     """True when the peer closed (EOF or reset) within timeout."""
     r, _, _ = select.select([s], [], [], timeout * SLOW)

@@ -46,22 +46,6 @@ CASES = {
 stats = nt.stats
 
 
-def read_to_close(s, timeout=3):
-    """(bytes, closed?) — a reset counts as closed."""
-    s.settimeout(timeout * nt.SLOW)
-    data = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data, True
-            data += chunk
-    except ConnectionResetError:
-        return data, True
-    except socket.timeout:
-        return data, False
-
-
 def refused_rx(name, peer, port):
     return r"^%s: refused connection from %s, port=%d: %s$" % (
         re.escape(name), re.escape(peer), port, DENIED)
@@ -81,7 +65,8 @@ class Acl(unittest.TestCase):
                     s.sendall(send)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
-            data, closed = read_to_close(s)
+            data, how = nt.recv_until_close(s)
+            closed = how != "open"
         finally:
             s.close()
         peer = source or host
@@ -139,7 +124,7 @@ class Acl(unittest.TestCase):
                                send=b"\0\0\3\xe8\0\0\7\xd0")
             # The allowed ones are served.
             s = nt.connect("127.0.0.1", pd, source="127.0.0.2")
-            data, _ = read_to_close(s)
+            data, _ = nt.recv_until_close(s)
             s.close()
             self.assertTrue(data.endswith(b"\r\n") and len(data) > 10, data)
             s = nt.connect("127.0.0.1", pe, source="127.0.0.2")

@@ -59,22 +59,6 @@ def accepted_echo(host, port, source=None):
     return s
 
 
-def recv_until_close(s, timeout=3):
-    """Read until the peer closes: (data, "eof" | "reset" | "open")."""
-    s.settimeout(timeout * nt.SLOW)
-    data = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data, "eof"
-            data += chunk
-    except ConnectionResetError:
-        return data, "reset"
-    except socket.timeout:
-        return data, "open"
-
-
 def refused_rx(name, peer, port, reason):
     return r"^%s: refused connection from %s, port=%d: %s$" % (
         re.escape(name), re.escape(peer), port, re.escape(reason))
@@ -111,7 +95,7 @@ class Case(unittest.TestCase):
                 s.sendall(send)
             except (BrokenPipeError, ConnectionResetError):
                 pass
-        data, how = recv_until_close(s)
+        data, how = nt.recv_until_close(s)
         self.assertNotEqual(how, "open", "refused connection was not closed at once")
         self.assertEqual(data, b"", "a refused client got bytes")
         d.wait_log(refused_rx(name, peer, cport, reason))
@@ -454,7 +438,7 @@ class SlotsComeBack(Case):
             time.sleep(0.05)
         finally:
             d.signal(signal.SIGCONT)
-        data, how = recv_until_close(s)
+        data, how = nt.recv_until_close(s)
         self.assertEqual((data, how), (b"HELLO\n", "eof"))
         return s
 
