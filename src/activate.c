@@ -8,8 +8,36 @@
 #include "netlabd.h"
 
 #ifdef HAVE_SYSTEMD
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
+
+void
+activate_refuse_pending(void)
+{
+	int n = sd_listen_fds(1), refused = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i, c;
+		char byte;
+
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+			continue;
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+			while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+				close(c);
+				refused++;
+			}
+		} else if (sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1) > 0) {
+			while (recv(fd, &byte, 1, MSG_TRUNC) >= 0)
+				refused++;
+		}
+	}
+	if (refused > 0)
+		log_warnx("netlabd: configuration broken: refused %d pending connection(s) or"
+		    " datagram(s) on passed sockets", refused);
+}
 
 int
 activate_adopt(struct netlabd *nd)
@@ -49,5 +77,10 @@ activate_adopt(struct netlabd *nd)
 {
 	(void)nd;
 	return 0;
+}
+
+void
+activate_refuse_pending(void)
+{
 }
 #endif

@@ -6,5 +6,7 @@ struct netlabd;
 
 /* Adopt every passed listening TCP socket as an (unassigned) listener; returns how many. */
 int	activate_adopt(struct netlabd *);
+/* The config is broken: accept and close what waits on passed sockets, so that systemd does not retrigger. */
+void	activate_refuse_pending(void);
 
 #endif

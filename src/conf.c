@@ -799,3 +799,18 @@ svc_conf_allows(const struct svc_conf *sc, const struct prefix *peer)
 		allowed = prefix_match(&sc->allow[i], peer);
 	return allowed;
 }
+
+void
+conf_print_listen(const struct netlab_conf *nc, FILE *fp)
+{
+	for (size_t i = 0; i < nc->nsvcs; i++) {
+		const struct svc_conf *sc = nc->svcs[i];
+
+		for (size_t j = 0; sc->enabled && j < sc->naddrs; j++) {
+			char ep[ADDR_STRLEN];
+
+			addr_endpoint((const struct sockaddr *)&sc->addrs[j].ss, ep, sizeof(ep));
+			fprintf(fp, "ListenStream=%s\n", ep);
+		}
+	}
+}

@@ -3,6 +3,7 @@
 #define NETLABD_CONF_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -52,6 +53,8 @@ void	conf_free(struct netlab_conf *);
 void	svc_conf_ref(struct svc_conf *);
 void	svc_conf_unref(struct svc_conf *);
 bool	svc_conf_allows(const struct svc_conf *, const struct prefix *peer);
+/* One "ListenStream=ADDRESS:PORT" line per address of every enabled service. */
+void	conf_print_listen(const struct netlab_conf *, FILE *);
 /* Every option name the schema knows, for the docs check; NULL-terminated. */
 const char *const *conf_option_names(void);
 

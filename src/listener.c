@@ -27,6 +27,8 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockad
 
 	(void)evl;
 	if (l->svc == NULL || nd->stopping) {
+		if (l->svc == NULL && !nd->stopping)
+			log_debug("netlabd: closed a connection on a passed socket no service uses");
 		close(fd);
 		return;
 	}
@@ -173,7 +175,8 @@ listener_attach(struct listener *l, struct service *s)
 	if (l->svc != NULL)
 		service_unref(l->svc);
 	l->svc = s;
-	if (s != NULL && !l->nd->stopping)
+	/* An idle passed socket still accepts, and closes at once: no client waits on it. */
+	if ((s != NULL || l->adopted) && !l->nd->stopping)
 		evconnlistener_enable(l->evl);
 	else
 		evconnlistener_disable(l->evl);

@@ -26,9 +26,10 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: netlabd [-c FILE] [-t] [-d] [-V] [-h]\n"
+	    "usage: netlabd [-c FILE] [-t [--listen-units]] [-d] [-V] [-h]\n"
 	    "  -c, --config FILE   config file (default: %s/netlabd.conf)\n"
 	    "  -t, --test          check the config and exit: 0 if valid, 1 if not\n"
+	    "      --listen-units  with -t: print the ListenStream= lines of the config's sockets\n"
 	    "  -d, --debug         log debug messages as well\n"
 	    "  -V, --version       print the version and exit\n"
 	    "  -h, --help          this help\n", SYSCONFDIR);
@@ -37,8 +38,8 @@ usage(FILE *fp)
 static void
 status_text(struct netlabd *nd, char *buf, size_t size)
 {
-	snprintf(buf, size, "%d open connections, %llu accepted", nd->nconns,
-	    (unsigned long long)nd->accepted_total);
+	snprintf(buf, size, "%d open connection%s, %llu accepted", nd->nconns,
+	    nd->nconns == 1 ? "" : "s", (unsigned long long)nd->accepted_total);
 }
 
 static void
@@ -289,11 +290,12 @@ main(int argc, char *argv[])
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "listen-units", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct netlabd nd = { .conf_path = SYSCONFDIR "/netlabd.conf" };
 	char status[128];
-	bool test = false;
+	bool test = false, units = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "c:tdVh", longopts, NULL)) != -1) {
@@ -306,6 +308,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			nd.debug = true;
+			break;
+		case 'L':
+			units = true;
 			break;
 		case 'V':
 			printf("netlabd %s\n", PACKAGE_VERSION);
@@ -327,8 +332,21 @@ main(int argc, char *argv[])
 	log_init(LOG_INFO, nd.debug);
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
-	if ((nd.conf = conf_load(nd.conf_path)) == NULL)
+	if (units && !test) {
+		fprintf(stderr, "netlabd: --listen-units needs -t\n");
 		return 1;
+	}
+	if ((nd.conf = conf_load(nd.conf_path)) == NULL) {
+		/* Left pending, a passed socket makes systemd start us again at once. */
+		if (!test)
+			activate_refuse_pending();
+		return 1;
+	}
+	if (units) {
+		conf_print_listen(nd.conf, stdout);
+		conf_free(nd.conf);
+		return 0;
+	}
 	if (test) {
 		printf("%s: configuration OK\n", nd.conf_path);
 		conf_free(nd.conf);

@@ -93,6 +93,24 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(err, "")
 
+    def test_listen_units(self):
+        # The socket lines systemd needs, from the config's own endpoints.
+        conf = ('service echo { port = 7 address = { "127.0.0.1", "::" } }\n'
+                'service off { protocol = hello port = 8 enabled = false }\n'
+                'service add { }\n')
+        rc, out, err, path = nt.run_check(conf, args=("-t", "--listen-units"))
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out.splitlines(), [
+            "ListenStream=127.0.0.1:7", "ListenStream=[::]:7",
+            "ListenStream=0.0.0.0:54321", "ListenStream=[::]:54321"])
+        rc, out, err, path = nt.run_check("service echo { port = 0 }\n",
+                                          args=("-t", "--listen-units"))
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("%s:1: " % path, err)
+        rc, out, err, path = nt.run_check(conf, args=("--listen-units",))
+        self.assertEqual(rc, 1)
+        self.assertIn("--listen-units needs -t", err)
+
     def test_shipped_config_is_valid(self):
         with open(os.path.join(SRCDIR, "etc", "netlabd.conf")) as f:
             rc, out, err, path = nt.run_check(f.read())
