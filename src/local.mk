@@ -1,24 +1,40 @@
-# The daemon's objects live in a convenience library so unit tests and
-# fuzzers link the real code, not copies.
+# The daemon's objects live in a convenience library so that the unit tests
+# and the fuzzers link the real code, not copies.  Layers, from the bottom:
+# net/addr, conf/, proto/, stats, admit/, service, worker, session/, net/,
+# daemon; main.c only parses the command line.
 noinst_LIBRARIES += src/libnetlabd.a
 src_libnetlabd_a_SOURCES = \
-	src/activate.c src/activate.h \
-	src/addr.c src/addr.h \
-	src/conf.c src/conf.h \
-	src/conn.c \
-	src/listener.c \
+	src/wire.h src/tailq.h \
 	src/log.c src/log.h \
-	src/netlabd.h \
 	src/notify.c src/notify.h \
-	src/proto.c src/proto.h \
-	src/proto_add.c \
-	src/proto_daytime.c \
-	src/proto_echo.c \
-	src/proto_hello.c \
-	src/service.c
+	src/stats.c src/stats.h \
+	src/privs.c src/privs.h \
+	src/net/addr.c src/net/addr.h \
+	src/net/endpoint.c src/net/endpoint.h \
+	src/conf/conf.c src/conf/conf.h \
+	src/conf/conf_opt.h \
+	src/conf/conf_fixup.c src/conf/conf_fixup.h \
+	src/proto/proto.h \
+	src/proto/table.c \
+	src/proto/daytime.c \
+	src/proto/hello.c \
+	src/proto/echo.c \
+	src/proto/add.c \
+	src/admit/acl.c src/admit/acl.h \
+	src/admit/srctab.c src/admit/srctab.h \
+	src/admit/floodlog.h \
+	src/admit/admit.c src/admit/admit.h \
+	src/service.c src/service.h \
+	src/worker.c src/worker.h \
+	src/session/drive.c src/session/drive.h \
+	src/session/conn.c src/session/conn.h \
+	src/net/activate.c src/net/activate.h \
+	src/net/listen_tcp.c src/net/listen_tcp.h \
+	src/net/bind.c src/net/bind.h \
+	src/daemon.c src/daemon.h
 src_libnetlabd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFUSE_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 
-NETLABD_LIBS = src/libnetlabd.a $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS) $(LIBSYSTEMD_LIBS)
+NETLABD_LIBS = src/libnetlabd.a $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS) $(LIBSYSTEMD_LIBS) -lm
 
 sbin_PROGRAMS += src/netlabd
 src_netlabd_SOURCES = src/main.c

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "log.h"
-#include "proto.h"
+#include "proto/proto.h"
 #include "unit.h"
 
 static char errbuf[4096];
@@ -25,7 +25,7 @@ load(const char *text)
 
 	fflush(stderr);
 	dup2(fileno(tmp), STDERR_FILENO);
-	nc = conf_load_buf("t.conf", text);
+	nc = conf_load_buf("t.conf", text, strlen(text));
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	rewind(tmp);
@@ -63,13 +63,14 @@ test_defaults(void)
 	CHECK(nc->max_conns == 4096 && nc->shutdown_timeout == 10);
 	CHECK(nc->user == NULL && nc->nsvcs == 2);
 	s = nc->svcs[0];
-	CHECK(strcmp(s->name, "daytime") == 0 && s->proto == &proto_daytime);
+	CHECK(strcmp(s->name, "daytime") == 0 && s->proto == proto_find("daytime"));
 	CHECK(s->port == 13 && s->enabled && s->idle_timeout == 300);
-	CHECK(s->max_conns == 0 && s->max_per_source == 0 && s->nallow == 0 && s->ndeny == 0);
+	CHECK(s->max_conns == 0 && s->max_per_source == 0 && s->allow.nprefixes == 0 &&
+	    s->deny.nprefixes == 0);
 	CHECK(s->naddrs == 2);
 	CHECK(s->addrs[0].ss.ss_family == AF_INET && s->addrs[1].ss.ss_family == AF_INET6);
 	s = nc->svcs[1];
-	CHECK(s->proto == &proto_echo && s->port == 55556);
+	CHECK(s->proto == proto_find("echo") && s->port == 55556);
 	conf_free(nc);
 }
 
@@ -89,7 +90,7 @@ test_values(void)
 		return;
 	CHECK(nc->log_level == LOG_DEBUG && nc->max_conns == 10 && nc->shutdown_timeout == 0);
 	CHECK(nc->svcs[0]->port == 7000 && nc->svcs[0]->max_per_source == 2);
-	CHECK(nc->svcs[0]->nallow == 2 && nc->svcs[0]->ndeny == 1);
+	CHECK(nc->svcs[0]->allow.nprefixes == 2 && nc->svcs[0]->deny.nprefixes == 1);
 	CHECK(!nc->svcs[1]->enabled);
 	prefix_parse("10.2.3.4", &p);
 	CHECK(svc_conf_allows(nc->svcs[0], &p));
@@ -112,7 +113,7 @@ test_errors(void)
 	rejects("service x {\n protocol = \"ftp\"\n}\n", 2, "unknown protocol 'ftp'");
 	rejects("service x {\n}\n", 1, "no protocol");
 	rejects("service echo {\n address = { \"example.com\" } }\n", 2, "bad address 'example.com'");
-	rejects("service echo {\n address = { } }\n", 1, "address list is empty");
+	rejects("service echo {\n address = { } }\n", 2, "address list is empty");
 	rejects("service echo {\n allow = { \"10.0.0.1/8\" } }\n", 2, "bad prefix '10.0.0.1/8' in allow");
 	rejects("service echo {\n deny = { \"::1/129\" } }\n", 2, "bad prefix '::1/129' in deny");
 	rejects("service echo {}\nservice echo {}\n", 2, "duplicate title 'echo'");
@@ -127,7 +128,7 @@ test_errors(void)
 	rejects("log-level = \"loud\"\nservice echo {}\n", 1, "unknown log-level 'loud'");
 	rejects("max-connections = 0\nservice echo {}\n", 1, "max-connections 0 out of range");
 	rejects("user = \"no-such-user-netlabd\"\nservice echo {}\n", 1, "unknown user");
-	rejects("service echo {\n max-line = 0 }\n", 2, "max-line must be between");
+	rejects("service echo {\n max-line = 0 }\n", 2, "max-line 0 out of range (1 to 1048576)");
 	rejects("service hello {\n message = \"a\\nb\" }\n", 2, "message must be one line");
 	rejects("service daytime {\n format = \"\" }\n", 2, "format must be");
 	rejects("service echo {\n idle-timeout = -1 }\n", 2, "idle-timeout -1 out of range");

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "conf.h"
+#include "conf/conf.h"
+#include "net/addr.h"
 
 #define MAX_PREFIXES	16
 
@@ -162,12 +162,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(text);
 
+	/* The compiled lists (sorted, merged ranges) answer as the prefixes do one by one. */
 	memset(&sc, 0, sizeof(sc));
-	sc.allow = allow;
-	sc.nallow = nallow;
-	sc.deny = deny;
-	sc.ndeny = ndeny;
+	if (acl_build(&sc.allow, allow, nallow) < 0 || acl_build(&sc.deny, deny, ndeny) < 0)
+		fail("out of memory");
 	allowed = svc_conf_allows(&sc, &peer);
+	acl_free(&sc.allow);
+	acl_free(&sc.deny);
 	if (allowed != (!denied && (nallow == 0 || listed)))
 		fail("%s %s with %zu allow (%s) and %zu deny (%s) entries", host,
 		    allowed ? "allowed" : "refused", nallow, listed ? "listed" : "not listed",

@@ -14,9 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 #include "log.h"
-#include "proto.h"
+#include "proto/proto.h"
 
 #define FUZZ_PATH	"fuzz.conf"
 
@@ -145,7 +145,7 @@ check_after(void)
 
 	if (saved >= 0 && devnull >= 0)
 		dup2(devnull, STDERR_FILENO);
-	nc = conf_load_buf(FUZZ_PATH, good);
+	nc = conf_load_buf(FUZZ_PATH, good, strlen(good));
 	if (saved >= 0) {
 		dup2(saved, STDERR_FILENO);
 		close(saved);
@@ -170,9 +170,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	/* conf_load() refuses NUL bytes before parsing: the text ends at the first. */
-	for (const char *c = text; *c != '\0'; c++)
-		if (*c == '\n')
+	/* NUL bytes included: the parser must name the line of the first one. */
+	for (size_t i = 0; i < size; i++)
+		if (text[i] == '\n')
 			lines++;
 
 	if (cap_fd >= 0 && !verbose) {
@@ -181,7 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    lseek(cap_fd, 0, SEEK_SET) < 0 || dup2(cap_fd, STDERR_FILENO) < 0)
 			fail("cannot capture stderr\n");
 	}
-	nc = conf_load_buf(FUZZ_PATH, text);
+	nc = conf_load_buf(FUZZ_PATH, text, size);
 	if (saved >= 0) {
 		dup2(saved, STDERR_FILENO);
 		close(saved);

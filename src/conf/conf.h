@@ -4,24 +4,22 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 
-#include "addr.h"
+#include "admit/acl.h"
+#include "net/endpoint.h"
 
 struct proto;
 
-struct endpoint {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-};
+#define CONF_RESTART_MAX	8
 
-/* One service's settings; connections keep a reference to the ones they started with. */
+/* One service's settings: immutable once loaded; whoever keeps them holds a reference. */
 struct svc_conf {
 	int			 refcnt;
 	char			*name;
 	const struct proto	*proto;
-	void			*proto_conf;
+	void			*proto_conf;	/* what the protocol's conf_new made */
+	int			 socktype;	/* SOCK_STREAM (tcp) or SOCK_DGRAM (udp) */
 	int			 port;
 	bool			 enabled;
 	struct endpoint		*addrs;
@@ -29,8 +27,8 @@ struct svc_conf {
 	int			 max_conns;	/* 0: only the global limit */
 	int			 max_per_source;	/* 0: unlimited */
 	int			 idle_timeout;	/* seconds, 0: none */
-	struct prefix		*allow, *deny;
-	size_t			 nallow, ndeny;
+	int			 rate_limit;	/* per source per second, 0: none */
+	struct acl		 allow, deny;	/* an empty allow list allows everyone */
 };
 
 struct netlab_conf {
@@ -43,19 +41,26 @@ struct netlab_conf {
 	int			 shutdown_timeout;
 	struct svc_conf		**svcs;
 	size_t			 nsvcs;
+	char			*restart_values[CONF_RESTART_MAX];	/* of CONF_OPT_RESTART options */
 };
 
 /* Parse and validate; NULL after logging "FILE:LINE: message" for each error. */
 struct netlab_conf *conf_load(const char *path);
-/* The same from a string; path names it in messages (used by tests and fuzzers). */
-struct netlab_conf *conf_load_buf(const char *path, const char *text);
+/* The same from len bytes of text; path names it in messages (tests and fuzzers). */
+struct netlab_conf *conf_load_buf(const char *path, const char *text, size_t len);
 void	conf_free(struct netlab_conf *);
 void	svc_conf_ref(struct svc_conf *);
 void	svc_conf_unref(struct svc_conf *);
+/* deny wins; an empty allow list allows everyone. */
 bool	svc_conf_allows(const struct svc_conf *, const struct prefix *peer);
-/* One "ListenStream=ADDRESS:PORT" line per address of every enabled service. */
+/* Names of the restart-only options whose value differs between a and b; NULL-terminated. */
+void	conf_restart_changes(const struct netlab_conf *a, const struct netlab_conf *b,
+	    const char **names, size_t max);
+/* One "ListenStream=ADDRESS:PORT" (or ListenDatagram=) line per address of every enabled service. */
 void	conf_print_listen(const struct netlab_conf *, FILE *);
 /* Every option name the schema knows, for the docs check; NULL-terminated. */
 const char *const *conf_option_names(void);
+/* Build the schema; -1 (with a message on stderr) if two protocols declare one option name. */
+int	conf_schema_check(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * proto_add.c - binary addition: two big-endian int32 in, their sum as one
+ * add.c - binary addition: two big-endian int32 in, their sum as one
  * big-endian int64 out, for every complete 8-byte request, in order.
  */
 #include "config.h"
@@ -9,9 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto.h"
+#include "proto/proto.h"
+#include "wire.h"
 
-#define ADD_REQ		8
+#define ADD_REQ		WIRE_ADD_REQ
 #define ADD_BATCH	512		/* requests decoded per pass */
 
 static enum proto_next
@@ -45,16 +46,19 @@ add_eof(struct proto_io *io)
 {
 	size_t left = evbuffer_get_length(io->in);
 
-	if (left > 0)
+	if (left > 0) {
+		io->errkind = PROTO_ERR_TRUNCATED;
 		snprintf(io->error, sizeof(io->error),
 		    "truncated request: %zu of %d bytes", left, ADD_REQ);
+	}
 	return PROTO_CLOSE;
 }
 
 const struct proto proto_add = {
 	.name = "add",
-	.default_port = 54321,
-	.frame = ADD_REQ,
+	.default_port = WIRE_PORT_ADD,
+	.transports = PROTO_TCP,
+	.read_lowat = ADD_REQ,
 	.input = add_input,
 	.eof = add_eof,
 };

@@ -1,9 +1,11 @@
-/* proto.c - the table of protocols: adding one is a new file and a line here. */
+/* table.c - the table of protocols: adding one is a new file and a line here. */
 #include "config.h"
 
 #include <string.h>
 
-#include "proto.h"
+#include "proto/proto.h"
+
+extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add;
 
 static const struct proto *const proto_table[] = {
 	&proto_daytime,

@@ -1,5 +1,5 @@
 /*
- * proto_echo.c - line echo: each complete line goes back unchanged, in order.
+ * echo.c - line echo: each complete line goes back unchanged, in order.
  * A line longer than max-line is sent back in pieces as it arrives, so a
  * connection never holds more than max-line bytes of an unfinished line.
  */
@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "proto.h"
+#include "proto/proto.h"
+#include "wire.h"
 
 #define ECHO_MAX_LINE	(1024 * 1024)
 
@@ -22,25 +23,10 @@ struct echo_state {
 	size_t	 scanned;		/* leading bytes of in known to hold no newline */
 };
 
-static cfg_opt_t echo_opts[] = {
-	CFG_INT("max-line", 8192, CFGF_NONE),
-	CFG_END()
+static const struct conf_opt echo_opts[] = {
+	{ .cfg = CFG_INT("max-line", 8192, CFGF_NONE), .min = 1, .max = ECHO_MAX_LINE },
+	CONF_OPT_END
 };
-
-static int
-echo_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
-{
-	long v;
-
-	if (strcmp(opt, "max-line") != 0)
-		return 0;
-	v = cfg_getint(sec, "max-line");
-	if (v < 1 || v > ECHO_MAX_LINE) {
-		snprintf(err, errlen, "max-line must be between 1 and %d", ECHO_MAX_LINE);
-		return -1;
-	}
-	return 0;
-}
 
 static void *
 echo_conf_new(cfg_t *sec)
@@ -105,10 +91,10 @@ echo_eof(struct proto_io *io)
 
 const struct proto proto_echo = {
 	.name = "echo",
-	.default_port = 55556,
+	.default_port = WIRE_PORT_ECHO,
+	.transports = PROTO_TCP,
 	.state_size = sizeof(struct echo_state),
 	.opts = echo_opts,
-	.check = echo_check,
 	.conf_new = echo_conf_new,
 	.conf_free = free,
 	.input = echo_input,

@@ -1,32 +1,36 @@
-/* proto_daytime.c - RFC 867: the time as one line ending in CRLF, then close. */
+/* daytime.c - RFC 867: the time as one line ending in CRLF, then close. */
 #include "config.h"
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "proto.h"
+#include "proto/proto.h"
+#include "wire.h"
 
-#define DAYTIME_MAX	256		/* what the config check allows, NUL included */
-#define DAYTIME_RUN_MAX	1024		/* what a reply may hold */
+#define DAYTIME_RUN_MAX	1024		/* what a reply may hold: local zone names can be long */
 #define DAYTIME_DEFAULT	"%a %b %e %H:%M:%S %Y"	/* ctime(3)'s layout */
 
 struct daytime_conf {
 	bool	 utc;
-	/* The line for one second, formatted once: strftime is most of a connection's work. */
-	time_t	 cached_at;
-	size_t	 cached_len;
-	char	 cached[DAYTIME_RUN_MAX + 2];
 	char	 format[];
 };
 
-static cfg_opt_t daytime_opts[] = {
-	CFG_STR("format", DAYTIME_DEFAULT, CFGF_NONE),
-	CFG_BOOL("utc", cfg_false, CFGF_NONE),
-	CFG_END()
+/* The line for one second, formatted once: strftime is most of a connection's work. */
+struct daytime_cache {
+	time_t	 at;
+	size_t	 len;
+	char	 line[DAYTIME_RUN_MAX + 2];
+};
+
+static int daytime_check(const char *, const char *, char *, size_t);
+
+static const struct conf_opt daytime_opts[] = {
+	{ .cfg = CFG_STR("format", DAYTIME_DEFAULT, CFGF_NONE), .check = daytime_check },
+	{ .cfg = CFG_BOOL("utc", cfg_false, CFGF_NONE) },
+	CONF_OPT_END
 };
 
 static size_t
@@ -58,22 +62,18 @@ daytime_bad(const char *format, time_t t, char *buf, size_t size)
 }
 
 static int
-daytime_check(cfg_t *sec, const char *opt, char *err, size_t errlen)
+daytime_check(const char *opt, const char *format, char *err, size_t errlen)
 {
-	char buf[DAYTIME_MAX];
-	const char *format;
+	char buf[WIRE_DAYTIME_MAX];
 
-	if (strcmp(opt, "format") != 0)
-		return 0;
-	format = cfg_getstr(sec, "format");
 	/* Try the longest names (Wednesday, September) and both ends of the year;
 	 * the reply is one line, so %n and %t (and raw control bytes) are out. */
-	if (format == NULL || *format == '\0' ||
+	if (*format == '\0' ||
 	    daytime_bad(format, 970358399, buf, sizeof(buf)) ||
 	    daytime_bad(format, 0, buf, sizeof(buf)) ||
 	    daytime_bad(format, 978307199, buf, sizeof(buf))) {
-		snprintf(err, errlen, "format must be a strftime(3) format giving one line of"
-		    " 1 to %d printable characters", DAYTIME_MAX - 1);
+		snprintf(err, errlen, "%s must be a strftime(3) format giving one line of"
+		    " 1 to %d printable characters", opt, WIRE_DAYTIME_MAX - 1);
 		return -1;
 	}
 	return 0;
@@ -83,56 +83,55 @@ static void *
 daytime_conf_new(cfg_t *sec)
 {
 	const char *format = cfg_getstr(sec, "format");
-	struct daytime_conf *dc;
+	struct daytime_conf *dc = malloc(sizeof(*dc) + strlen(format) + 1);
 
-	dc = malloc(sizeof(*dc) + strlen(format) + 1);
 	if (dc == NULL)
 		return NULL;
 	dc->utc = cfg_getbool(sec, "utc");
-	dc->cached_at = (time_t)-1;
-	dc->cached_len = 0;
 	strcpy(dc->format, format);
 	return dc;
+}
+
+static void *
+daytime_svc_new(const void *conf)
+{
+	struct daytime_cache *c = malloc(sizeof(*c));
+
+	(void)conf;
+	if (c != NULL)
+		c->at = (time_t)-1;
+	return c;
 }
 
 static enum proto_next
 daytime_start(struct proto_io *io)
 {
-	/* The cache is the one thing a reply changes in its service's settings. */
-	struct daytime_conf *dc = (struct daytime_conf *)(uintptr_t)io->conf;
+	const struct daytime_conf *dc = io->conf;
+	struct daytime_cache *c = io->svc;
 	time_t now = time(NULL);
-	size_t n;
 
-	if (now != dc->cached_at) {
-		/* Room beyond what the config check allows: local zone names can be long. */
-		n = daytime_format(dc->format, dc->utc, now, dc->cached, DAYTIME_RUN_MAX);
+	if (now != c->at) {
+		size_t n = daytime_format(dc->format, dc->utc, now, c->line, DAYTIME_RUN_MAX);
+
 		if (n == 0)	/* still too long: never send an empty line */
-			n = daytime_format(DAYTIME_DEFAULT, dc->utc, now, dc->cached,
+			n = daytime_format(DAYTIME_DEFAULT, dc->utc, now, c->line,
 			    DAYTIME_RUN_MAX);
-		memcpy(dc->cached + n, "\r\n", 2);
-		dc->cached_len = n + 2;
-		dc->cached_at = now;
+		memcpy(c->line + n, "\r\n", 2);
+		c->len = n + 2;
+		c->at = now;
 	}
-	evbuffer_add(io->out, dc->cached, dc->cached_len);
-	return PROTO_CLOSE;
-}
-
-/* RFC 867: whatever the client sends is ignored. */
-static enum proto_next
-daytime_input(struct proto_io *io)
-{
-	evbuffer_drain(io->in, evbuffer_get_length(io->in));
+	evbuffer_add(io->out, c->line, c->len);
 	return PROTO_CLOSE;
 }
 
 const struct proto proto_daytime = {
 	.name = "daytime",
-	.default_port = 13,
+	.default_port = WIRE_PORT_DAYTIME,
+	.transports = PROTO_TCP,
 	.opts = daytime_opts,
-	.check = daytime_check,
 	.conf_new = daytime_conf_new,
 	.conf_free = free,
+	.svc_new = daytime_svc_new,
+	.svc_free = free,
 	.start = daytime_start,
-	.input = daytime_input,
-	.eof = daytime_input,
 };

@@ -1,4 +1,4 @@
-/* addr.c - parse and print addresses, CIDR match, unmap ::ffff:a.b.c.d. */
+/* addr.c - parse and print addresses and peers, CIDR match, unmap ::ffff:a.b.c.d. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "net/addr.h"
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -177,4 +177,69 @@ addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	return IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)a)->sin6_addr,
 	    &((const struct sockaddr_in6 *)b)->sin6_addr);
+}
+
+int
+peer_from_sockaddr(struct peer *pe, const struct sockaddr *sa)
+{
+	struct prefix p;
+
+	memset(pe, 0, sizeof(*pe));
+	if (prefix_from_sockaddr(sa, &p) < 0)
+		return -1;
+	pe->family = (uint8_t)p.family;
+	pe->port = (uint16_t)addr_port(sa);
+	memcpy(pe->addr, p.bytes, sizeof(pe->addr));
+	return 0;
+}
+
+void
+peer_prefix(const struct peer *pe, struct prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = pe->family;
+	p->len = pe->family == AF_INET ? 32 : 128;
+	memcpy(p->bytes, pe->addr, sizeof(p->bytes));
+}
+
+/* Dotted quads by hand: the accepted-connection line is formatted for every client. */
+size_t
+peer_ntop(const struct peer *pe, char *buf, size_t size)
+{
+	if (pe->family == AF_INET && size >= INET_ADDRSTRLEN) {
+		char *o = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = pe->addr[i];
+
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+		return (size_t)(o - buf - 1);
+	}
+	if (inet_ntop(pe->family, pe->addr, buf, (socklen_t)size) == NULL) {
+		snprintf(buf, size, "?");
+		return 1;
+	}
+	return strlen(buf);
+}
+
+uint64_t
+peer_source_key(const struct peer *pe)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, pe->addr, pe->family == AF_INET ? 4 : 8);
+	return k ^ (pe->family == AF_INET ? 0x4ULL : 0x6ULL) << 60;
+}
+
+bool
+peer_equal(const struct peer *a, const struct peer *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
 }

@@ -1,0 +1,200 @@
+/* admit.c - admission of a client, and refusal lines that a flood cannot turn into a log flood. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admit/admit.h"
+#include "admit/floodlog.h"
+#include "conf/conf.h"
+#include "log.h"
+#include "service.h"
+#include "tailq.h"
+#include "worker.h"
+
+#define FLOOD_BITS	1024	/* per reason: enough to count a few hundred sources closely */
+
+static void
+flood_summary(struct floodlog *f)
+{
+	int nreasons = f->datagrams ? STATS_NDROPS : STATS_NREFUSALS;
+	char line[1024];
+	size_t n;
+	bool first = true;
+
+	n = (size_t)snprintf(line, sizeof(line), "%s: %s %llu %s%s in the last %d s:", f->name,
+	    f->datagrams ? "dropped" : "refused", (unsigned long long)f->total,
+	    f->datagrams ? "datagram" : "connection", f->total == 1 ? "" : "s", FLOOD_PERIOD);
+	for (int r = 0; r < nreasons && n < sizeof(line); r++) {
+		unsigned zeros = 0;
+		double est;
+
+		if (f->suppressed[r] == 0)
+			continue;
+		for (unsigned b = 0; f->seen != NULL && b < FLOOD_BITS; b++)
+			zeros += !(f->seen[r * FLOOD_BITS / 8 + b / 8] & (1 << (b % 8)));
+		/* Linear counting: exact for a few sources, close for hundreds. */
+		est = zeros == 0 ? FLOOD_BITS : -FLOOD_BITS * log((double)zeros / FLOOD_BITS);
+		if (est < 1)
+			est = 1;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %llu %s (%s%.0f source%s)",
+		    first ? "" : ",", (unsigned long long)f->suppressed[r],
+		    f->datagrams ? stats_drop_text(r) : stats_refusal_text(r),
+		    zeros == 0 ? "over " : "", est, est >= 1.5 ? "s" : "");
+		first = false;
+	}
+	log_notice("%s", line);
+	memset(f->suppressed, 0, sizeof(f->suppressed));
+	f->total = 0;
+	if (f->seen != NULL)
+		memset(f->seen, 0, FLOOD_REASONS * FLOOD_BITS / 8);
+}
+
+static void
+flood_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct floodlog *f;
+
+	(void)fd;
+	(void)what;
+	while ((f = TAILQ_FIRST(&w->floods)) != NULL) {
+		floodlog_unlink(f);
+		flood_summary(f);
+	}
+}
+
+/* Log this event, or only count it when the service already logged FLOOD_LINES this second. */
+static bool
+flood_allows(struct worker *w, struct floodlog *f, const struct peer *peer, int why)
+{
+	time_t now = time(NULL);
+	uint64_t h;
+
+	if (f->second != now) {
+		f->second = now;
+		f->lines = 0;
+	}
+	if (f->lines < FLOOD_LINES) {
+		f->lines++;
+		return true;
+	}
+	f->suppressed[why]++;
+	f->total++;
+	if (f->seen == NULL)
+		f->seen = calloc(1, FLOOD_REASONS * FLOOD_BITS / 8);
+	if (f->seen != NULL) {
+		h = peer_source_key(peer) * 0x9e3779b97f4a7c15ULL >> 54;
+		f->seen[why * FLOOD_BITS / 8 + h / 8] |= (uint8_t)(1 << (h % 8));
+	}
+	if (f->on == NULL) {
+		struct timeval tv = { FLOOD_PERIOD, 0 };
+
+		if (w->flood_timer == NULL &&
+		    (w->flood_timer = event_new(w->base, -1, EV_PERSIST, flood_timer_cb, w)) != NULL)
+			evtimer_add(w->flood_timer, &tv);
+		f->on = &w->floods;
+		TAILQ_INSERT_TAIL(&w->floods, f, entry);
+	}
+	return false;
+}
+
+void
+admit_refuse(struct worker *w, struct service *s, const struct peer *peer,
+    enum stats_refusal why)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	s->stats.refused[why]++;
+	if (!flood_allows(w, &s->flood, peer, why))
+		return;
+	peer_ntop(peer, host, sizeof(host));
+	log_notice("%s: refused connection from %s, port=%u: %s", s->name, host, peer->port,
+	    stats_refusal_text(why));
+}
+
+/* Drops are never logged one by one (SPEC 9): every one goes into the summary. */
+void
+admit_drop(struct worker *w, struct service *s, const struct peer *peer, enum stats_drop why)
+{
+	s->stats.dropped[why]++;
+	s->flood.datagrams = true;
+	s->flood.second = time(NULL);
+	s->flood.lines = FLOOD_LINES;
+	(void)flood_allows(w, &s->flood, peer, why);
+}
+
+/* "NAME: accepted connection from ADDR, port=N[ via ADDR]", formatted by hand: it is per client. */
+static void
+log_accepted(const struct service *s, const struct peer *peer, const struct peer *via)
+{
+	static const char mid[] = ": accepted connection from ";
+	char line[LOG_LINE_MAX];
+	size_t nl = strlen(s->name), n;
+	char digits[6];
+	int nd = 0;
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	memcpy(line, s->name, nl);
+	memcpy(line + nl, mid, sizeof(mid) - 1);
+	n = nl + sizeof(mid) - 1;
+	n += peer_ntop(peer, line + n, INET6_ADDRSTRLEN);
+	memcpy(line + n, ", port=", 7);
+	n += 7;
+	unsigned port = peer->port;
+	do
+		digits[nd++] = (char)('0' + port % 10);
+	while ((port /= 10) > 0);
+	while (nd > 0)
+		line[n++] = digits[--nd];
+	if (via != NULL) {
+		memcpy(line + n, " via ", 5);
+		n += 5;
+		n += peer_ntop(via, line + n, INET6_ADDRSTRLEN);
+	}
+	log_line(LOG_INFO, line, n);
+}
+
+bool
+admit_conn(struct worker *w, struct service *s, const struct svc_conf *cf,
+    const struct peer *peer, const struct peer *via)
+{
+	uint64_t key = peer_source_key(peer);
+	struct prefix src;
+	enum stats_refusal why;
+
+	peer_prefix(peer, &src);
+	if (!svc_conf_allows(cf, &src))
+		why = REFUSE_ACL;
+	else if (w->nconns >= w->max_conns)
+		why = REFUSE_GLOBAL;
+	else if (cf->max_conns > 0 && s->stats.active >= cf->max_conns)
+		why = REFUSE_MAX_CONNS;
+	else if (cf->max_per_source > 0 &&
+	    srctab_count(&s->sources, key) >= (uint32_t)cf->max_per_source)
+		why = REFUSE_PER_SOURCE;
+	else if (srctab_inc(&s->sources, key) < 0)
+		why = REFUSE_NOMEM;
+	else {
+		s->stats.accepted++;
+		s->stats.active++;
+		stats.accepted++;
+		stats.active++;
+		log_accepted(s, peer, via);
+		return true;
+	}
+	admit_refuse(w, s, peer, why);
+	return false;
+}
+
+void
+admit_release(struct service *s, const struct peer *peer)
+{
+	s->stats.active--;
+	stats.active--;
+	srctab_dec(&s->sources, peer_source_key(peer));
+}

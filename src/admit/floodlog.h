@@ -1,0 +1,38 @@
+/* floodlog.h - a service's refusals and drops past the log's rate, summarized every FLOOD_PERIOD seconds. */
+#ifndef NETLABD_ADMIT_FLOODLOG_H
+#define NETLABD_ADMIT_FLOODLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "stats.h"
+#include "tailq.h"
+
+#define FLOOD_LINES	10	/* lines per second and service, then only counted */
+#define FLOOD_PERIOD	10	/* seconds between summary lines */
+#define FLOOD_REASONS	((int)STATS_NREFUSALS > (int)STATS_NDROPS ? (int)STATS_NREFUSALS : (int)STATS_NDROPS)
+
+struct floodlog {
+	TAILQ_ENTRY(floodlog)	 entry;		/* on a worker's list while a summary is due */
+	struct floodlog_list	*on;
+	const char		*name;		/* the service's */
+	time_t			 second;	/* the second "lines" counts */
+	int			 lines;
+	bool			 datagrams;	/* a UDP service: its lines are drops, not refusals */
+	uint64_t		 suppressed[FLOOD_REASONS];
+	uint64_t		 total;
+	uint8_t			*seen;		/* per reason, a bitmap of hashed sources */
+};
+
+TAILQ_HEAD(floodlog_list, floodlog);
+
+static inline void
+floodlog_unlink(struct floodlog *f)
+{
+	if (f->on != NULL)
+		TAILQ_REMOVE(f->on, f, entry);
+	f->on = NULL;
+}
+
+#endif

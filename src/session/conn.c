@@ -1,0 +1,428 @@
+/*
+ * conn.c - one TCP connection on plain evbuffers with its own events.
+ *
+ * Every read lands in the worker's read buffer.  For one protocol call the
+ * connection's bytes sit in the worker's two scratch evbuffers; afterwards
+ * what the protocol left unconsumed is copied into an allocation of exactly
+ * its size, and what the socket did not take moves into the connection's
+ * own output buffer.  So a connection between requests costs the struct,
+ * its read event and the bytes it really holds - never a read-sized chunk -
+ * and a reply that goes out at once costs no buffer of its own.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "admit/admit.h"
+#include "log.h"
+#include "proto/proto.h"
+#include "service.h"
+#include "session/conn.h"
+#include "session/drive.h"
+#include "stats.h"
+#include "tailq.h"
+#include "worker.h"
+
+/* How long a closing connection drains what the client still sends, so it sees our FIN, not a reset. */
+#define LINGER_SECONDS	2
+
+static void conn_readable(evutil_socket_t, short, void *);
+static void conn_writable(evutil_socket_t, short, void *);
+static void conn_deadline(evutil_socket_t, short, void *);
+
+static size_t event_size;
+
+static struct event *
+conn_rd(struct conn *c)
+{
+	return (struct event *)c->extra;
+}
+
+static void *
+conn_pstate(struct conn *c)
+{
+	return c->extra + event_size;
+}
+
+static const struct svc_conf *
+conn_cf(const struct conn *c)
+{
+	return c->run->cf;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	TAILQ_REMOVE(&w->conns, c, entry);
+	admit_release(c->svc, &c->peer);
+	event_del(conn_rd(c));
+	if (c->wr != NULL)
+		event_free(c->wr);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	free(c->left);
+	close(c->fd);
+	svc_run_unref(c->run);
+	service_unref(c->svc);
+	free(c);
+	worker_conn_removed(w);
+}
+
+static void
+conn_log(struct conn *c, int pri, const char *what)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	peer_ntop(&c->peer, host, sizeof(host));
+	log_msg(pri, "%s: %s, port=%u: %s", c->svc->name, host, c->peer.port, what);
+}
+
+static size_t
+conn_pending(const struct conn *c)
+{
+	return c->out != NULL ? evbuffer_get_length(c->out) : 0;
+}
+
+static bool
+conn_timer_on(struct conn *c, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (c->timer == NULL && (c->timer = evtimer_new(c->w->base, conn_deadline, c)) == NULL)
+		return false;
+	evtimer_add(c->timer, &tv);
+	return true;
+}
+
+static bool
+conn_write_on(struct conn *c, bool on)
+{
+	const struct svc_conf *cf = conn_cf(c);
+	struct timeval tv = { cf->idle_timeout, 0 };
+
+	if (!on) {
+		if (c->wr != NULL)
+			event_del(c->wr);
+		return true;
+	}
+	if (c->wr == NULL &&
+	    (c->wr = event_new(c->w->base, c->fd, EV_WRITE | EV_PERSIST, conn_writable, c)) == NULL)
+		return false;
+	/* A client that stops reading its replies is idle too. */
+	if (!event_pending(c->wr, EV_WRITE, NULL))
+		event_add(c->wr, cf->idle_timeout > 0 ? &tv : NULL);
+	return true;
+}
+
+static void
+conn_read_on(struct conn *c, bool on, bool idle_timeout)
+{
+	const struct svc_conf *cf = conn_cf(c);
+	struct timeval tv = { cf->idle_timeout, 0 };
+
+	/* Re-adding a pending event would reschedule its timeout every round trip. */
+	if (on && !event_pending(conn_rd(c), EV_READ, NULL))
+		event_add(conn_rd(c), idle_timeout && cf->idle_timeout > 0 ? &tv : NULL);
+	else if (!on)
+		event_del(conn_rd(c));
+}
+
+/* Everything is sent: close, or first drain what the client sent, so that it sees our FIN. */
+static void
+conn_finish(struct conn *c)
+{
+	int n = 0;
+
+	if (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0) {
+		c->state = CONN_LINGER;
+		shutdown(c->fd, SHUT_WR);
+		conn_write_on(c, false);
+		if (!conn_timer_on(c, LINGER_SECONDS)) {
+			conn_close(c);
+			return;
+		}
+		conn_read_on(c, true, false);
+		return;
+	}
+	conn_close(c);
+}
+
+/* Arm the events the state asks for; false when the connection is gone. */
+static bool
+conn_enter(struct conn *c, enum conn_state st)
+{
+	size_t pending = conn_pending(c);
+
+	c->state = (uint8_t)st;
+	switch (st) {
+	case CONN_OPEN:
+		conn_read_on(c, true, true);
+		break;
+	case CONN_PAUSED:
+		conn_read_on(c, false, false);
+		break;
+	case CONN_CLOSING:
+		conn_read_on(c, false, false);
+		if (pending == 0) {
+			conn_finish(c);
+			return false;
+		}
+		break;
+	case CONN_PROXY:
+	case CONN_LINGER:
+		return true;
+	}
+	/* A streaming protocol is driven by the socket's room for more. */
+	if (!conn_write_on(c, pending > 0 || (st == CONN_OPEN && conn_cf(c)->proto->drained != NULL) ||
+	    st == CONN_PAUSED)) {
+		conn_log(c, LOG_WARNING, "out of memory: closing");
+		conn_close(c);
+		return false;
+	}
+	return true;
+}
+
+static void
+conn_keep_free(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)(uintptr_t)data);
+}
+
+/* Keep what the protocol left in in, at exactly its size; false when out of memory. */
+static bool
+conn_keep_input(struct conn *c, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in);
+
+	if (len == 0)
+		return true;
+	if (len > UINT32_MAX || (c->left = malloc(len)) == NULL) {
+		evbuffer_drain(in, len);
+		return false;
+	}
+	evbuffer_remove(in, c->left, len);
+	c->nleft = (uint32_t)len;
+	return true;
+}
+
+/* Send out now, or keep what the socket does not take; false when the connection failed. */
+static bool
+conn_send(struct conn *c, struct evbuffer *out)
+{
+	if (evbuffer_get_length(out) == 0)
+		return true;
+	if (c->out != NULL && evbuffer_get_length(c->out) > 0)
+		return evbuffer_add_buffer(c->out, out) == 0;
+	if (evbuffer_write(out, c->fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		log_debug("%s: write to a client: %s", c->svc->name, strerror(errno));
+		return false;
+	}
+	if (evbuffer_get_length(out) == 0)
+		return true;
+	if (c->out == NULL && (c->out = evbuffer_new()) == NULL) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		return false;
+	}
+	return evbuffer_add_buffer(c->out, out) == 0;
+}
+
+/*
+ * One protocol call through the driver: the held input and n new bytes in
+ * the scratch input, the reply into the scratch output, then keep or send.
+ * False when the connection is gone.
+ */
+static bool
+conn_run(struct conn *c, enum drive_event ev, const void *data, size_t n)
+{
+	struct worker *w = c->w;
+	const struct svc_conf *cf = conn_cf(c);
+	struct proto_io io = {
+		.in = w->scratch_in, .out = w->scratch_out, .conf = cf->proto_conf,
+		.svc = c->run->proto_svc, .state = conn_pstate(c), .peer = &c->peer,
+	};
+	enum conn_state st;
+	bool ok;
+
+	if (c->left != NULL) {
+		/* The chain owns the bytes from here on: freed when they are consumed. */
+		if (evbuffer_add_reference(io.in, c->left, c->nleft, conn_keep_free, NULL) < 0)
+			goto nomem;
+		c->left = NULL;
+		c->nleft = 0;
+	}
+	if (n > 0 && evbuffer_add(io.in, data, n) < 0)
+		goto nomem;
+	io.error[0] = '\0';
+	st = drive(c->state, ev, cf->proto, &io);
+	c->svc->stats.bytes_out += evbuffer_get_length(io.out);
+	if (io.error[0] != '\0') {
+		c->svc->stats.errors[io.errkind == PROTO_ERR_TRUNCATED ? PERR_TRUNCATED :
+		    PERR_MALFORMED]++;
+		conn_log(c, LOG_NOTICE, io.error);
+	}
+	ok = conn_keep_input(c, io.in);
+	if (!conn_send(c, io.out)) {
+		conn_close(c);
+		return false;
+	}
+	if (!ok)
+		goto nomem;
+	return conn_enter(c, drive_flow(st, conn_pending(c)));
+
+nomem:
+	evbuffer_drain(io.in, evbuffer_get_length(io.in));
+	evbuffer_drain(io.out, evbuffer_get_length(io.out));
+	conn_log(c, LOG_WARNING, "out of memory: closing");
+	conn_close(c);
+	return false;
+}
+
+static void
+conn_idle(struct conn *c)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	c->svc->stats.errors[PERR_IDLE]++;
+	peer_ntop(&c->peer, host, sizeof(host));
+	log_info("%s: idle timeout, closing connection from %s, port=%u", c->svc->name, host,
+	    c->peer.port);
+	conn_close(c);
+}
+
+static void
+conn_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		conn_idle(c);
+		return;
+	}
+	n = read(fd, w->rbuf, WORKER_READ_SIZE);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		log_debug("%s: read from a client: %s", c->svc->name, strerror(errno));
+		conn_close(c);
+		return;
+	}
+	if (c->state == CONN_LINGER) {
+		if (n == 0)
+			conn_close(c);
+		return;
+	}
+	c->svc->stats.bytes_in += (uint64_t)n;
+	if (n == 0)
+		(void)conn_run(c, DRIVE_EOF, NULL, 0);
+	else
+		(void)conn_run(c, DRIVE_INPUT, w->rbuf, (size_t)n);
+}
+
+static void
+conn_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	size_t left;
+
+	if (what & EV_TIMEOUT) {
+		conn_idle(c);
+		return;
+	}
+	if (c->out != NULL && evbuffer_write(c->out, fd) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		log_debug("%s: write to a client: %s", c->svc->name, strerror(errno));
+		conn_close(c);
+		return;
+	}
+	left = conn_pending(c);
+	if (left == 0 && (c->state != CONN_OPEN || conn_cf(c)->proto->drained == NULL))
+		conn_write_on(c, false);
+	switch (c->state) {
+	case CONN_CLOSING:
+		if (left == 0)
+			conn_finish(c);
+		break;
+	case CONN_PAUSED:
+	case CONN_OPEN:
+		if (left > DRIVE_LOW_WATER)
+			break;
+		if (c->state == CONN_OPEN && conn_cf(c)->proto->drained == NULL)
+			break;
+		/* Reading again: first what arrived before the pause, then the protocol's turn. */
+		if (!conn_run(c, DRIVE_DRAINED, NULL, 0))
+			break;
+		if (c->nleft > 0 && c->state == CONN_OPEN)
+			(void)conn_run(c, DRIVE_INPUT, NULL, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_close(arg);
+}
+
+void
+conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *sa)
+{
+	struct svc_run *run = s->run;
+	const struct svc_conf *cf = run->cf;
+	struct peer peer;
+	struct conn *c;
+
+	if (event_size == 0)
+		event_size = (event_get_struct_event_size() + 15) & ~(size_t)15;
+	if (peer_from_sockaddr(&peer, sa) < 0 || !admit_conn(w, s, cf, &peer, NULL)) {
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c) + event_size + cf->proto->state_size)) == NULL) {
+		admit_release(s, &peer);
+		s->stats.accepted--;
+		stats.accepted--;
+		admit_refuse(w, s, &peer, REFUSE_NOMEM);
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->fd = fd;
+	c->peer = peer;
+	c->svc = s;
+	service_ref(s);
+	c->run = run;
+	run->refcnt++;
+	event_assign(conn_rd(c), w->base, fd, EV_READ | EV_PERSIST, conn_readable, c);
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	worker_conn_added(w);
+	c->state = CONN_OPEN;
+	(void)conn_run(c, DRIVE_START, NULL, 0);
+}
+
+void
+conns_close_all(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_close(c);
+}

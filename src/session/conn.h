@@ -1,0 +1,42 @@
+/*
+ * conn.h - one TCP connection: its socket, its read and write events, the
+ * bytes it holds between calls, its state, and the one path it leaves by.
+ */
+#ifndef NETLABD_SESSION_CONN_H
+#define NETLABD_SESSION_CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/buffer.h>
+
+#include "net/addr.h"
+
+struct service;
+struct svc_run;
+struct worker;
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct worker		*w;
+	struct service		*svc;
+	struct svc_run		*run;		/* the settings it started with */
+	unsigned char		*left;		/* input the protocol has not consumed yet */
+	struct evbuffer		*out;		/* output the socket has not taken yet; NULL when none */
+	struct event		*wr;		/* made once output is left over */
+	struct event		*timer;		/* a fixed deadline: the PROXY header, lingering */
+	struct peer		 peer;
+	uint32_t		 nleft;
+	int			 fd;
+	uint8_t			 state;		/* enum conn_state (session/drive.h) */
+	/* Then the read event (event_get_struct_event_size() bytes) and the protocol's state. */
+	_Alignas(16) unsigned char extra[];
+};
+
+/* A client the listener accepted on service s: admit it, then serve it (or close fd). */
+void	conn_accept(struct worker *, struct service *, int fd, const struct sockaddr *);
+void	conns_close_all(struct worker *);
+
+#endif

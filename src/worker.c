@@ -1,0 +1,75 @@
+/* worker.c - the event loop's own state: made, counted, stopped, freed. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "worker.h"
+
+static struct event_base *
+base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	/* One thread: no locks.  The changelist folds an event armed and disarmed
+	 * within one loop pass (a reply written at once) into no epoll_ctl at all. */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+int
+worker_init(struct worker *w)
+{
+	TAILQ_INIT(&w->listeners);
+	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->floods);
+	w->base = base_new();
+	w->rbuf = malloc(WORKER_READ_SIZE);
+	w->scratch_in = evbuffer_new();
+	w->scratch_out = evbuffer_new();
+	if (w->base == NULL || w->rbuf == NULL || w->scratch_in == NULL || w->scratch_out == NULL)
+		return -1;
+	return 0;
+}
+
+void
+worker_free(struct worker *w)
+{
+	if (w->emfile_timer != NULL)
+		event_free(w->emfile_timer);
+	if (w->flood_timer != NULL)
+		event_free(w->flood_timer);
+	if (w->scratch_in != NULL)
+		evbuffer_free(w->scratch_in);
+	if (w->scratch_out != NULL)
+		evbuffer_free(w->scratch_out);
+	free(w->rbuf);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+void
+worker_stop(struct worker *w)
+{
+	w->stopping = true;
+	if (w->nconns == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+void
+worker_conn_added(struct worker *w)
+{
+	w->nconns++;
+}
+
+void
+worker_conn_removed(struct worker *w)
+{
+	if (--w->nconns == 0 && w->stopping)
+		event_base_loopexit(w->base, NULL);
+}
