@@ -7,7 +7,8 @@ src_netlab_SOURCES = \
 	src/client/cmd_daytime.c \
 	src/client/cmd_echo.c \
 	src/client/cmd_hello.c \
-	src/client/cmd_time.c
+	src/client/cmd_time.c \
+	src/wire.h
 
 TESTS += tests/test_netlab.py
 EXTRA_DIST += tests/test_netlab.py
