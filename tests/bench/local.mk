@@ -2,7 +2,8 @@
 # netlabd, xinetd and the reference server side by side (never part of
 # "make check": it takes minutes and wants two idle cores).
 noinst_PROGRAMS += tests/bench/netlab-bench
-tests_bench_netlab_bench_SOURCES = tests/bench/netlab-bench.c
+tests_bench_netlab_bench_SOURCES = tests/bench/netlab-bench.c tests/bench/bench-udp.c \
+	tests/bench/bench.h
 
 EXTRA_DIST += tests/bench/run tests/bench/README.md
 
