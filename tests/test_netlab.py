@@ -4,8 +4,17 @@
 Every case runs the built client as a subprocess, over 127.0.0.1, ::1 and the
 name localhost, and checks its stdout, its exit status and that every error
 is exactly one "netlab: ..." line on stderr.  Misbehaving servers (short
-replies, early closes, silence) are small python listeners.
+replies, early closes, silence, slow or repeated datagrams) and wire values
+the daemon cannot be made to send (the 2036 wrap of RFC 868) are small
+python servers.
+
+Two classes need daemon features that are not built yet: the time
+protocol (TestTimeDaemon) and UDP services (TestUdpDaemon).  They skip
+unless NETLAB_TEST_TIME=1 / NETLAB_TEST_UDP=1 is set; once the daemon has
+the feature, make "1" the default of DAEMON_TIME / DAEMON_UDP below.  Once
+on, a daemon that refuses their config fails them.
 """
+import datetime
 import os
 import random
 import re
@@ -22,10 +31,18 @@ import unittest
 import netlabtest as nt
 
 DAYTIME_RE = re.compile(rb"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n\Z")
+ISO_RE = re.compile(rb"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z\n\Z")
 USAGE_EXIT = 2
 RUNTIME_EXIT = 1
 RUN_TIMEOUT = 30                # seconds; a hung client fails the test
 BIG = 16 * 1024 * 1024          # echo input far beyond what sockets buffer
+UDP_MAX = 65507                 # the client's largest datagram
+COMMANDS = ("daytime", "hello", "echo", "add", "time")
+TIMING = not (nt.WRAPPER or os.environ.get("NETLAB_UNDER_VALGRIND"))
+
+# The daemon features two classes wait for: turn the default to "1" when merged.
+DAEMON_TIME = os.environ.get("NETLAB_TEST_TIME", "0") == "1"
+DAEMON_UDP = os.environ.get("NETLAB_TEST_UDP", "0") == "1"
 
 
 def netlab(args, stdin=b"", timeout=RUN_TIMEOUT, stdout=subprocess.PIPE, prefix=()):
@@ -45,6 +62,18 @@ def config(ports, addresses):
                    % (name, port, addr) for name, port in zip(names, ports))
 
 
+def udp_config(ports, addresses, protocols):
+    """Each protocol over TCP (named as the protocol) and UDP (NAME-udp) on one port."""
+    addr = ", ".join('"%s"' % a for a in addresses)
+    out = ""
+    for name, port in zip(protocols, ports):
+        out += ("service %s {\n    port = %d\n    address = { %s }\n}\n"
+                "service %s-udp {\n    protocol = %s\n    transport = udp\n    port = %d\n"
+                "    address = { %s }\n    rate-limit = 0\n}\n"
+                % (name, port, addr, name, name, port, addr))
+    return out
+
+
 def loopbacks():
     return ["127.0.0.1", "::1"] if "::1" in nt.HOSTS else ["127.0.0.1"]
 
@@ -52,6 +81,25 @@ def loopbacks():
 def refused_port():
     """A port nothing listens on (bound, then closed)."""
     return nt.free_port()
+
+
+def udp_refused_port():
+    """A UDP port free on 127.0.0.1 and ::1 right now, so datagrams to it are refused."""
+    for _ in range(100):
+        s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s4.bind(("127.0.0.1", 0))
+        port = s4.getsockname()[1]
+        try:
+            if "::1" in nt.HOSTS:
+                s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                s6.bind(("::1", port))
+                s6.close()
+        except OSError:
+            continue
+        finally:
+            s4.close()
+        return port
+    raise RuntimeError("no free UDP port")
 
 
 class Listener:
@@ -89,6 +137,69 @@ class Listener:
         self.close()
 
 
+class UdpServer:
+    """A python UDP server: handler(data, n) -> reply bytes or None, in a thread.
+
+    n counts the datagrams received (from 0); every one is kept in .got.
+    """
+
+    def __init__(self, handler, host="127.0.0.1", port=0):
+        self.sock = socket.socket(nt.family(host), socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.port = self.sock.getsockname()[1]
+        self.handler = handler
+        self.got = []
+        self.error = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        try:
+            self.sock.settimeout(0.05)
+            while not self.done.is_set():
+                try:
+                    data, peer = self.sock.recvfrom(70000)
+                except socket.timeout:
+                    continue
+                self.got.append(data)
+                reply = self.handler(data, len(self.got) - 1)
+                if reply is not None:
+                    self.sock.sendto(reply, peer)
+        except Exception as e:          # reported by close()
+            self.error = e
+
+    def close(self):
+        self.done.set()
+        self.thread.join(RUN_TIMEOUT * nt.SLOW)
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def command(cmd, host, port, *opts):
+    """The argument list of one subcommand; add gets operands 1 and 2."""
+    return [cmd] + list(opts) + [host, port] + (["1", "2"] if cmd == "add" else [])
+
+
+def rfc868(when):
+    """The 32-bit RFC 868 value of an aware datetime, wrapped as on the wire."""
+    base = datetime.datetime(1900, 1, 1, tzinfo=datetime.timezone.utc)
+    return int((when - base).total_seconds()) % (1 << 32)
+
+
+def iso(value):
+    """What netlab time prints for a wire value: before the 2036 wrap when
+    the top bit is set, after it when not (RFC 4330 section 3)."""
+    base = datetime.datetime(1900, 1, 1, tzinfo=datetime.timezone.utc)
+    secs = value if value & 0x80000000 else value + (1 << 32)
+    return (base + datetime.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%SZ\n").encode()
+
+
 class ClientCase(unittest.TestCase):
     def assert_ok(self, args, stdin=b"", **kw):
         rc, out, err, _ = netlab(args, stdin, **kw)
@@ -120,10 +231,12 @@ class TestCommandLine(ClientCase):
     def test_help(self):
         for args in (["-h"], ["--help"], ["add", "-h"], ["echo", "--help"]):
             out = self.assert_ok(args).decode()
-            for cmd in ("daytime", "hello", "echo", "add"):
-                self.assertRegex(out, r"netlab %s +\[-4\|-6\]" % cmd)
+            for cmd in COMMANDS:
+                self.assertRegex(out, r"netlab %s +\[-4\|-6\] \[-u\]" % cmd)
             self.assertIn("HOST [PORT] A B", out)
+            self.assertIn("time 37", out)
             self.assertIn("Exit status", out)
+            self.assertLessEqual(max(map(len, out.splitlines())), 80)
 
     def test_version(self):
         for args in (["-V"], ["--version"]):
@@ -144,17 +257,21 @@ class TestCommandLine(ClientCase):
         self.assert_error(["add", "-5", "3"], r"unknown option '-5'", USAGE_EXIT)
 
     def test_missing_host(self):
-        for cmd in ("daytime", "hello", "echo", "add"):
+        for cmd in COMMANDS:
             self.assert_error([cmd], r"%s: missing HOST" % cmd, USAGE_EXIT)
             self.assert_error([cmd, "-4"], r"%s: missing HOST" % cmd, USAGE_EXIT)
+            self.assert_error([cmd, "-u"], r"%s: missing HOST" % cmd, USAGE_EXIT)
 
     def test_missing_operands(self):
         self.assert_error(["add", "::1"], r"missing A and B", USAGE_EXIT)
         self.assert_error(["add", "::1", "5"], r"missing B", USAGE_EXIT)
+        self.assert_error(["add", "-u", "::1", "5"], r"missing B", USAGE_EXIT)
 
     def test_too_many_arguments(self):
-        for cmd in ("daytime", "hello", "echo"):
+        for cmd in ("daytime", "hello", "echo", "time"):
             self.assert_error([cmd, "::1", "13", "14"], r"too many arguments.*'14'", USAGE_EXIT)
+            self.assert_error([cmd, "-u", "::1", "13", "14"], r"too many arguments.*'14'",
+                              USAGE_EXIT)
         self.assert_error(["add", "::1", "54321", "1", "2", "3"],
                           r"too many arguments.*'3'", USAGE_EXIT)
 
@@ -170,7 +287,11 @@ class TestCommandLine(ClientCase):
         for bad in ("0", "65536", "99999999999", "13x", "-1", "", "no-such-service"):
             self.assert_error(["daytime", "::1", bad], r"bad port '%s'" % re.escape(bad),
                               USAGE_EXIT)
+            self.assert_error(["time", "-u", "::1", bad], r"bad port '%s'" % re.escape(bad),
+                              USAGE_EXIT)
         self.assert_error(["add", "::1", "70000", "1", "2"], r"bad port '70000'", USAGE_EXIT)
+        self.assert_error(["echo", "-u", "::1", "no-such-service"], r"UDP service name",
+                          USAGE_EXIT)
 
     def test_bad_wait(self):
         self.assert_error(["hello", "-w"], r"'-w' needs a value", USAGE_EXIT)
@@ -181,7 +302,8 @@ class TestCommandLine(ClientCase):
     def test_unknown_host(self):
         # No DNS here: the lookup must fail, and fail fast.
         for args in (["daytime", "nosuch.invalid"], ["add", "-4", "nosuch.invalid", "1", "2"],
-                     ["echo", "-6", "nosuch.invalid", "7"]):
+                     ["echo", "-6", "nosuch.invalid", "7"], ["time", "nosuch.invalid"],
+                     ["hello", "-u", "nosuch.invalid"]):
             self.assert_error(args, r"unknown host 'nosuch.invalid'|cannot resolve 'nosuch.invalid'",
                               RUNTIME_EXIT, max_seconds=20)
 
@@ -189,13 +311,15 @@ class TestCommandLine(ClientCase):
         self.assert_error(["hello", "-4", "::1", "1"], r"'::1' has no IPv4 address", RUNTIME_EXIT)
         self.assert_error(["hello", "-6", "127.0.0.1", "1"], r"'127.0.0.1' has no IPv6 address",
                           RUNTIME_EXIT)
+        self.assert_error(["time", "-u", "-4", "::1", "1"], r"'::1' has no IPv4 address",
+                          RUNTIME_EXIT)
 
     def test_refused(self):
         port = refused_port()
         for host in loopbacks():
-            for args in (["daytime", host, port], ["hello", host, port],
-                         ["echo", host, port], ["add", host, port, "1", "2"]):
-                self.assert_error(args, r"^netlab: cannot connect to %s port %d: Connection refused$"
+            for cmd in COMMANDS:
+                self.assert_error(command(cmd, host, port),
+                                  r"^netlab: cannot connect to %s port %d: Connection refused$"
                                   % (re.escape(host), port), RUNTIME_EXIT)
         self.assert_error(["hello", "localhost", port],
                           r"cannot connect to localhost port %d: .*Connection refused" % port,
@@ -205,10 +329,12 @@ class TestCommandLine(ClientCase):
         # Whatever may listen on the well-known ports here: success, or an
         # error that names the default port.
         for args, port in ((["daytime", "127.0.0.1"], 13), (["hello", "127.0.0.1"], 12345),
-                           (["echo", "127.0.0.1"], 55556), (["add", "127.0.0.1", "-5", "3"], 54321)):
+                           (["echo", "127.0.0.1"], 55556), (["add", "127.0.0.1", "-5", "3"], 54321),
+                           (["time", "127.0.0.1"], 37), (["time", "-u", "127.0.0.1"], 37),
+                           (["hello", "-u", "127.0.0.1"], 12345)):
             rc, out, err, _ = netlab(args, timeout=60)
             if rc != 0:
-                self.assertIn("port %d" % port, err, args)
+                self.assertIn(("udp port %d" if "-u" in args else " port %d") % port, err, args)
                 self.assertEqual(len(err.splitlines()), 1, err)
 
     def test_service_name_port(self):
@@ -219,6 +345,23 @@ class TestCommandLine(ClientCase):
         rc, out, err, _ = netlab(["daytime", "127.0.0.1", "daytime"])
         if rc != 0:
             self.assertIn("port 13:", err)
+        try:
+            socket.getservbyname("time", "udp")
+        except OSError:
+            return
+        rc, out, err, _ = netlab(["time", "-u", "127.0.0.1", "time"])
+        if rc != 0:
+            self.assertIn("udp port 37:", err)
+
+    def test_udp_refused(self):
+        # Nothing bound: the ICMP port-unreachable ends it at once, no retries.
+        port = udp_refused_port()
+        for host in loopbacks():
+            for cmd in COMMANDS:
+                self.assert_error(command(cmd, host, port, "-u"),
+                                  r"^netlab: no reply from %s udp port %d: Connection refused$"
+                                  % (re.escape(host), port), RUNTIME_EXIT,
+                                  stdin=b"line\n", max_seconds=0.9 if TIMING else None)
 
 
 class TestAgainstDaemon(ClientCase):
@@ -340,6 +483,23 @@ class TestAgainstDaemon(ClientCase):
         out = self.assert_ok(["add", "--", "127.0.0.1", self.add, "-1", "-2"])
         self.assertEqual(out, b"-3\n")
 
+    def test_time_against_other_protocols(self):
+        # More than 4 bytes is not RFC 868: pointed at daytime or hello, time
+        # must say so rather than print a date made of text.
+        for host in loopbacks():
+            for port in (self.daytime, self.hello):
+                self.assert_error(["time", host, port], r"long reply from %s port %d: more "
+                                  r"than 4 bytes" % (re.escape(host), port), RUNTIME_EXIT)
+
+    def test_udp_to_tcp_only_service(self):
+        # The daemon serves these ports over TCP only: UDP is refused, at once.
+        for host in loopbacks():
+            self.assert_error(["hello", "-u", host, self.hello],
+                              r"no reply from %s udp port %d: Connection refused$"
+                              % (re.escape(host), self.hello), RUNTIME_EXIT,
+                              max_seconds=0.9 if TIMING else None)
+            self.assertEqual(self.assert_ok(["hello", host, self.hello]), b"HELLO\n")
+
     def test_errors_leave_daemon_untouched(self):
         # A usage error must not even connect: nothing new in the daemon's log.
         before = self.daemon.log().count("accepted connection")
@@ -374,6 +534,144 @@ class TestFamilies(ClientCase):
             self.assert_error(["add", "-6", "::1", add, "1", "2"],
                               r"cannot connect to ::1 port %d: Connection refused$" % add,
                               RUNTIME_EXIT)
+
+
+def close_to_now(test, out):
+    """out is one ISO 8601 UTC line within a few seconds of this machine's clock."""
+    m = ISO_RE.match(out)
+    test.assertIsNotNone(m, out)
+    got = datetime.datetime(*map(int, m.groups()), tzinfo=datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    test.assertLess(abs((got - now).total_seconds()), 5 * nt.SLOW, out)
+
+
+@unittest.skipUnless(DAEMON_TIME, "the daemon's time protocol is not enabled here yet "
+                     "(DAEMON_TIME, NETLAB_TEST_TIME=1)")
+class TestTimeDaemon(ClientCase):
+    """netlab time against the daemon's RFC 868 service (SPEC section 12)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = nt.free_port()
+        addr = ", ".join('"%s"' % a for a in loopbacks())
+        conf = "service t {\n    protocol = time\n    port = %d\n    address = { %s }\n}\n" \
+            % (cls.port, addr)
+        if DAEMON_UDP:
+            conf += ("service tu {\n    protocol = time\n    transport = udp\n    port = %d\n"
+                     "    address = { %s }\n    rate-limit = 0\n}\n" % (cls.port, addr))
+        cls.daemon = nt.Daemon(conf).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def test_time(self):
+        for host in loopbacks() + ["localhost"]:
+            close_to_now(self, self.assert_ok(["time", host, self.port]))
+
+    def test_time_families(self):
+        close_to_now(self, self.assert_ok(["time", "-4", "localhost", self.port]))
+        if "::1" in nt.HOSTS:
+            close_to_now(self, self.assert_ok(["time", "-6", "[::1]", self.port]))
+
+    @unittest.skipUnless(DAEMON_UDP, "the daemon's UDP services are not enabled here yet")
+    def test_time_udp(self):
+        for host in loopbacks() + ["localhost"]:
+            close_to_now(self, self.assert_ok(["time", "-u", host, self.port]))
+
+
+@unittest.skipUnless(DAEMON_UDP, "the daemon's UDP services are not enabled here yet "
+                     "(DAEMON_UDP, NETLAB_TEST_UDP=1)")
+class TestUdpDaemon(ClientCase):
+    """netlab -u against the daemon's UDP services (SPEC section 9), which
+    share their ports with the TCP ones."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = nt.free_ports(4)
+        cls.daytime, cls.hello, cls.echo, cls.add = cls.ports
+        cls.daemon = nt.Daemon(udp_config(cls.ports, loopbacks(),
+                                          ("daytime", "hello", "echo", "add"))).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def hosts(self):
+        return loopbacks() + ["localhost"]
+
+    def datagrams(self, service):
+        return len(re.findall(r"^%s: datagram from " % re.escape(service), self.daemon.log(),
+                              re.M))
+
+    def test_daytime(self):
+        for host in self.hosts():
+            out = self.assert_ok(["daytime", "-u", host, self.daytime])
+            self.assertRegex(out, DAYTIME_RE, host)
+
+    def test_hello(self):
+        for host in self.hosts():
+            self.assertEqual(self.assert_ok(["hello", "-u", host, self.hello]), b"HELLO\n", host)
+
+    def test_same_port_both_transports(self):
+        for host in loopbacks():
+            self.assertEqual(self.assert_ok(["hello", host, self.hello]), b"HELLO\n")
+            self.assertEqual(self.assert_ok(["hello", "-u", host, self.hello]), b"HELLO\n")
+
+    def test_family_options(self):
+        self.assertEqual(self.assert_ok(["add", "-u", "-4", "localhost", self.add, "-5", "3"]),
+                         b"-2\n")
+        if "::1" in nt.HOSTS:
+            self.assertEqual(self.assert_ok(["hello", "-u", "-6", "[::1]", self.hello]),
+                             b"HELLO\n")
+
+    def test_echo_one_datagram_per_line(self):
+        lines = [b"one\n", b"two\r\n", b"\n", b"x" * 9000 + b"\n", b"last, unterminated"]
+        for host in loopbacks():
+            before = self.datagrams("echo-udp")
+            out = self.assert_ok(["echo", "-u", host, self.echo], b"".join(lines))
+            self.assertEqual(out, b"".join(lines), host)
+            # Loopback loses nothing: one datagram per line, none sent twice.
+            self.daemon.wait_log(r"^echo-udp: datagram from ", count=before + len(lines))
+            time.sleep(0.2)
+            self.assertEqual(self.datagrams("echo-udp"), before + len(lines), host)
+
+    def test_echo_empty_input(self):
+        before = self.datagrams("echo-udp")
+        self.assertEqual(self.assert_ok(["echo", "-u", "127.0.0.1", self.echo], b""), b"")
+        time.sleep(0.2)
+        self.assertEqual(self.datagrams("echo-udp"), before)
+
+    def test_echo_interactive(self):
+        p = subprocess.Popen(nt.WRAPPER + [nt.NETLAB, "echo", "-u", loopbacks()[-1],
+                                           str(self.echo)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            for line in (b"ping\n", b"pong\r\n"):
+                p.stdin.write(line)
+                p.stdin.flush()
+                r, _, _ = select.select([p.stdout], [], [], 5 * nt.SLOW)
+                self.assertTrue(r, "no reply to %r before EOF" % line)
+                self.assertEqual(os.read(p.stdout.fileno(), 65536), line)
+            p.stdin.close()
+            self.assertEqual(p.stdout.read(), b"")
+            self.assertEqual(p.wait(10 * nt.SLOW), 0)
+            self.assertEqual(p.stderr.read(), b"")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
+
+    def test_add(self):
+        for host in self.hosts():
+            for a, b, want in (("2147483647", "2147483647", "4294967294"),
+                               ("-2147483648", "-2147483648", "-4294967296"),
+                               ("-5", "3", "-2")):
+                out = self.assert_ok(["add", "-u", host, self.add, a, b])
+                self.assertEqual(out, (want + "\n").encode(), (host, a, b))
 
 
 MULTI_NAME = "netlab-test-multi.test"
@@ -450,6 +748,29 @@ class TestEveryAddress(ClientCase):
         self.assertEqual(rc, RUNTIME_EXIT, err)
         self.assertEqual(len(err.splitlines()), 1, err)
         self.assertRegex(err, r"^netlab: cannot connect to %s port %d: " % (re.escape(name), port))
+        self.assertIn("127.0.0.1: Connection refused", err)
+        self.assertIn("::1: Connection refused", err)
+
+
+    def test_udp_each_address_alone(self):
+        # A UDP server on one of the two addresses: the other is refused
+        # (ICMP) and the next address is tried, in either order.
+        prefix, name = self.multi
+        for only in ("127.0.0.1", "::1"):
+            port = udp_refused_port()
+            with UdpServer(lambda data, n: b"HELLO\n", only, port) as u:
+                rc, out, err, _ = netlab(["hello", "-u", name, port], prefix=prefix)
+                self.assertEqual((rc, out, err), (0, b"HELLO\n", ""), only)
+            self.assertEqual(u.got, [b""], only)
+
+    def test_udp_all_refused(self):
+        prefix, name = self.multi
+        port = udp_refused_port()
+        rc, out, err, _ = netlab(["time", "-u", name, port], prefix=prefix)
+        self.assertEqual(rc, RUNTIME_EXIT, err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertRegex(err, r"^netlab: no reply from %s udp port %d: "
+                         % (re.escape(name), port))
         self.assertIn("127.0.0.1: Connection refused", err)
         self.assertIn("::1: Connection refused", err)
 
@@ -533,6 +854,226 @@ class TestBadServers(ClientCase):
             self.assertEqual(rc, RUNTIME_EXIT, err)
             self.assertEqual(out, (b"0123456789\n" * 10)[:55])
             self.assertEqual(err, "netlab: 127.0.0.1 port %d echoed 55 of 110 bytes\n" % l.port)
+
+
+
+class TestTimeWire(ClientCase):
+    """netlab time's reading of the 4 bytes, from python servers that can
+    send any value: the 1900 epoch, the 2036 wrap, short and long replies."""
+
+    def served(self, data, args=()):
+        with Listener(lambda conn: conn.sendall(data)) as l:
+            return netlab(["time"] + list(args) + ["127.0.0.1", l.port])
+
+    def test_dates(self):
+        utc = datetime.timezone.utc
+        cases = {
+            2208988800: b"1970-01-01T00:00:00Z\n",         # the Unix epoch
+            0xFFFFFFFF: b"2036-02-07T06:28:15Z\n",         # the last second before the wrap
+            0: b"2036-02-07T06:28:16Z\n",                  # the wrap itself
+            0x7FFFFFFF: b"2104-02-26T09:42:23Z\n",         # the latest date printed
+            0x80000000: b"1968-01-20T03:14:08Z\n",         # the earliest
+            rfc868(datetime.datetime(2026, 12, 1, 22, 23, 13, tzinfo=utc)):
+                b"2026-12-01T22:23:13Z\n",
+            rfc868(datetime.datetime(2024, 2, 29, 23, 59, 59, tzinfo=utc)):
+                b"2024-02-29T23:59:59Z\n",
+            rfc868(datetime.datetime(2100, 3, 1, 0, 0, 0, tzinfo=utc)):
+                b"2100-03-01T00:00:00Z\n",                 # 2100 is no leap year
+            rfc868(datetime.datetime(2000, 2, 29, 12, 0, 0, tzinfo=utc)):
+                b"2000-02-29T12:00:00Z\n",                 # 2000 is one
+        }
+        rng = random.Random(868)
+        for v in [rng.getrandbits(32) for _ in range(20)]:
+            cases.setdefault(v, iso(v))
+        for value, want in cases.items():
+            rc, out, err, _ = self.served(value.to_bytes(4, "big"))
+            self.assertEqual((rc, out, err), (0, want, ""), hex(value))
+            self.assertEqual(iso(value), want, hex(value))
+
+    def test_short_reply(self):
+        for data in (b"\x01", b"\x01\x02\x03"):
+            with Listener(lambda conn: conn.sendall(data)) as l:
+                self.assert_error(["time", "127.0.0.1", l.port],
+                                  r"short reply from 127\.0\.0\.1 port %d: %d of 4 bytes$"
+                                  % (l.port, len(data)), RUNTIME_EXIT)
+
+    def test_nothing_sent(self):
+        with Listener(lambda conn: None) as l:
+            self.assert_error(["time", "127.0.0.1", l.port],
+                              r"closed the connection without sending anything", RUNTIME_EXIT)
+
+    def test_long_reply(self):
+        for data in (b"\0\0\0\0\0", b"Tue Dec  1 22:23:13 2026\r\n"):
+            with Listener(lambda conn: conn.sendall(data)) as l:
+                self.assert_error(["time", "127.0.0.1", l.port],
+                                  r"long reply from 127\.0\.0\.1 port %d: more than 4 bytes"
+                                  % l.port, RUNTIME_EXIT)
+
+    def test_long_reply_kept_open(self):
+        # A fifth byte is enough to know: no waiting for the close.
+        def handler(conn):
+            conn.sendall(b"\1\2\3\4\5")
+            time.sleep(5 * nt.SLOW)
+        with Listener(handler) as l:
+            self.assert_error(["time", "127.0.0.1", l.port], r"long reply", RUNTIME_EXIT,
+                              max_seconds=3)
+
+    def test_four_bytes_never_closed(self):
+        # RFC 868 servers close after the 4 bytes; one that does not is waited
+        # for (a fifth byte would make it no time server) until -w runs out.
+        def handler(conn):
+            conn.sendall(b"\x83\xaa\x7e\x80")
+            time.sleep(5 * nt.SLOW)
+        with Listener(handler) as l:
+            self.assert_error(["time", "-w", "1", "127.0.0.1", l.port],
+                              r"timed out waiting for 127\.0\.0\.1 port %d" % l.port,
+                              RUNTIME_EXIT, max_seconds=4.5)
+
+
+class TestUdpServers(ClientCase):
+    """-u against python UDP servers: what goes out, retries, silence and bad replies."""
+
+    def udp(self, handler, host="127.0.0.1"):
+        return UdpServer(handler, host)
+
+    def test_requests_on_the_wire(self):
+        # daytime, hello and time send one empty datagram (RFC 868's request);
+        # add one 8-byte request; echo one datagram per line.
+        replies = {"daytime": b"Tue Dec  1 22:23:13 2026\r\n", "hello": b"HI there\n",
+                   "time": (2208988800).to_bytes(4, "big")}
+        prints = {"daytime": b"Tue Dec  1 22:23:13 2026\n", "hello": b"HI there\n",
+                  "time": b"1970-01-01T00:00:00Z\n"}
+        for host in loopbacks():
+            for cmd in ("daytime", "hello", "time"):
+                with self.udp(lambda data, n: replies[cmd], host) as u:
+                    self.assertEqual(self.assert_ok([cmd, "-u", host, u.port]), prints[cmd])
+                self.assertEqual(u.got, [b""], (cmd, host))
+            with self.udp(lambda data, n: (-1).to_bytes(8, "big", signed=True), host) as u:
+                self.assertEqual(self.assert_ok(["add", "-u", host, u.port, "-2", "258"]),
+                                 b"-1\n")
+            self.assertEqual(u.got, [b"\xff\xff\xff\xfe\x00\x00\x01\x02"])
+            lines = [b"a\n", b"bb\r\n", b"\n", b"a\n", b"tail"]
+            with self.udp(lambda data, n: data, host) as u:
+                self.assertEqual(self.assert_ok(["echo", "-u", host, u.port], b"".join(lines)),
+                                 b"".join(lines))
+            self.assertEqual(u.got, lines, host)
+
+    def test_echo_long_line_in_pieces(self):
+        # A line longer than a datagram can carry goes in UDP_MAX pieces.
+        data = b"y" * (UDP_MAX + 1000) + b"\nz"
+        with self.udp(lambda d, n: d) as u:
+            self.assertEqual(self.assert_ok(["echo", "-u", "127.0.0.1", u.port], data), data)
+        self.assertEqual([len(d) for d in u.got], [UDP_MAX, 1001, 1])
+
+    def test_echo_empty_input(self):
+        with self.udp(lambda d, n: d) as u:
+            self.assertEqual(self.assert_ok(["echo", "-u", "127.0.0.1", u.port], b""), b"")
+        self.assertEqual(u.got, [])
+
+    def test_silence_is_no_reply(self):
+        # Three datagrams, a second apart, then one line and exit 1.
+        for host in loopbacks():
+            with self.udp(lambda d, n: None, host) as u:
+                rc, out, err, secs = netlab(["add", "-u", host, u.port, "1", "2"])
+            self.assertEqual((rc, out), (RUNTIME_EXIT, b""), err)
+            self.assertEqual(err, "netlab: no reply from %s udp port %d: 3 datagrams "
+                             "unanswered\n" % (host, u.port))
+            self.assertEqual(u.got, [b"\0\0\0\1\0\0\0\2"] * 3, host)
+            if TIMING:
+                self.assertGreater(secs, 2.9)
+                self.assertLess(secs, 4.5 * nt.SLOW)
+
+    def test_wait_option(self):
+        # -w sets the wait for each datagram's reply.
+        with self.udp(lambda d, n: None) as u:
+            rc, out, err, secs = netlab(["hello", "-u", "-w", "2", "127.0.0.1", u.port])
+        self.assertEqual(rc, RUNTIME_EXIT, err)
+        self.assertRegex(err, r"no reply from .*: 3 datagrams unanswered")
+        self.assertEqual(len(u.got), 3)
+        if TIMING:
+            self.assertGreater(secs, 5.9)
+            self.assertLess(secs, 7.5 * nt.SLOW)
+
+    def test_third_try_answered(self):
+        with self.udp(lambda d, n: b"HELLO\n" if n == 2 else None) as u:
+            rc, out, err, secs = netlab(["hello", "-u", "127.0.0.1", u.port])
+        self.assertEqual((rc, out, err), (0, b"HELLO\n", ""))
+        self.assertEqual(u.got, [b""] * 3)
+        if TIMING:
+            self.assertGreater(secs, 1.9)
+
+    def test_echo_late_duplicate_skipped(self):
+        # The first line's reply is slow, so it is sent again and comes back
+        # twice; the second copy, arriving while the next line waits, is not
+        # taken for that line's reply.
+        def handler(data, n):
+            if n == 0:
+                time.sleep(1.5)
+            return data
+        with self.udp(handler) as u:
+            data = b"first\nsecond\nthird\n"
+            self.assertEqual(self.assert_ok(["echo", "-u", "127.0.0.1", u.port], data), data)
+        self.assertEqual(u.got, [b"first\n", b"first\n", b"second\n", b"third\n"])
+
+    def test_echo_repeated_line(self):
+        # The same line twice is two requests, each with its own reply.
+        with self.udp(lambda d, n: d) as u:
+            data = b"same\nsame\nsame\n"
+            self.assertEqual(self.assert_ok(["echo", "-u", "127.0.0.1", u.port], data), data)
+        self.assertEqual(u.got, [b"same\n"] * 3)
+
+    def test_echo_wrong_reply(self):
+        with self.udp(lambda d, n: d[:2]) as u:
+            rc, out, err, _ = netlab(["echo", "-u", "127.0.0.1", u.port], b"hello\nworld\n")
+        self.assertEqual((rc, out), (RUNTIME_EXIT, b"he"), err)
+        self.assertEqual(err, "netlab: 127.0.0.1 udp port %d echoed a different datagram: "
+                         "2 bytes for 6\n" % u.port)
+
+    def test_echo_later_line_unanswered(self):
+        with self.udp(lambda d, n: d if n == 0 else None) as u:
+            rc, out, err, _ = netlab(["echo", "-u", "127.0.0.1", u.port], b"one\ntwo\n")
+        self.assertEqual((rc, out), (RUNTIME_EXIT, b"one\n"), err)
+        self.assertEqual(err, "netlab: no reply from 127.0.0.1 udp port %d: 3 datagrams "
+                         "unanswered\n" % u.port)
+
+    def test_add_reply_length(self):
+        for reply, pattern in ((b"\0" * 7, r"short reply from .*: 7 of 8 bytes$"),
+                               (b"", r"short reply from .*: 0 of 8 bytes$"),
+                               (b"\0" * 9, r"long reply from .*: 9 bytes, want 8$"),
+                               (b"\0" * 16, r"long reply from .*: 16 bytes, want 8$")):
+            with self.udp(lambda d, n: reply) as u:
+                self.assert_error(["add", "-u", "127.0.0.1", u.port, "1", "2"], pattern,
+                                  RUNTIME_EXIT)
+
+    def test_time_reply_length(self):
+        for reply, pattern in ((b"\0" * 3, r"short reply from .*: 3 of 4 bytes$"),
+                               (b"\0" * 5, r"long reply from .*: 5 bytes, want 4"),
+                               (b"Tue Dec  1 22:23:13 2026\r\n", r"long reply from .*: 26 bytes")):
+            with self.udp(lambda d, n: reply) as u:
+                self.assert_error(["time", "-u", "127.0.0.1", u.port], pattern, RUNTIME_EXIT)
+
+    def test_empty_reply(self):
+        for cmd in ("daytime", "hello"):
+            with self.udp(lambda d, n: b"") as u:
+                self.assert_error([cmd, "-u", "127.0.0.1", u.port],
+                                  r"empty reply from 127\.0\.0\.1 udp port %d$" % u.port,
+                                  RUNTIME_EXIT)
+
+    def test_refused_after_silence(self):
+        # A server that goes away between tries: the ICMP refusal of the
+        # second datagram ends the wait before the third.
+        port = udp_refused_port()
+        u = UdpServer(lambda d, n: None, "127.0.0.1", port)
+        def stop():
+            time.sleep(0.5)
+            u.close()
+        threading.Thread(target=stop, daemon=True).start()
+        rc, out, err, secs = netlab(["daytime", "-u", "127.0.0.1", port])
+        self.assertEqual(rc, RUNTIME_EXIT, err)
+        self.assertEqual(err, "netlab: no reply from 127.0.0.1 udp port %d: Connection "
+                         "refused\n" % port)
+        if TIMING:
+            self.assertLess(secs, 1.9 * nt.SLOW)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 /*
  * netlab-bench.c - loopback load generator for netlabd, xinetd and the
- * reference server: connect / echo / add / bulk / hold workloads, every
- * reply verified, one machine-readable result line.
+ * reference server: the TCP workloads (connect, echo, add, bulk, hold,
+ * chargen, stuff, scrape), the command line and the /proc readings; the UDP
+ * ones live in bench-udp.c.  Every reply verified, one machine-readable
+ * result line.
  *
  * One thread and raw level-triggered epoll, so that the generator does at
  * most the work the server does per operation (one read and one write) and
@@ -32,77 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { M_CONNECT, M_ECHO, M_ADD, M_BULK, M_HOLD, M_PORTS };
+#include "bench.h"
 
-enum cstate { C_IDLE, C_CONNECTING, C_ACTIVE, C_CLOSED };
-
-/* Bulk: a periodic stream of printable lines, stored twice so any window is contiguous. */
-#define POOL_SIZE	65536
-#define RING_SIZE	64
-#define READ_SIZE	(256 * 1024)
-#define MAX_REPLY	512		/* connect mode: longest payload accepted */
-#define MAX_ERR_MSGS	10		/* detailed error lines printed to stderr */
-#define RAMP_INFLIGHT	64		/* connections opening at once while ramping up */
-#define MAX_ERRORS	1000		/* give up: the target is not serving */
-
-struct opts {
-	enum mode	 mode;
-	const char	*host;
-	int		 port;
-	int		 conns;
-	double		 duration;
-	double		 warmup;
-	double		 setup_timeout;
-	size_t		 line;
-	int		 depth;
-	size_t		 wsize;
-	size_t		 window;
-	pid_t		 pid;
-	const char	*expect;	/* connect: exact payload; NULL: daytime shape */
-	bool		 anyline;	/* connect: any one CRLF-terminated line */
-	bool		 probe;		/* hold: check each connection with an echo at the end */
-};
-
-/* One client connection; buffers are allocated only for modes that use them. */
-struct bc {
-	int		 fd;
-	enum cstate	 state;
-	uint32_t	 events;	/* current epoll interest */
-	bool		 done_one;	/* completed an operation: counts as warmed up */
-	bool		 parked;	/* answered once; waits for the others before looping */
-	uint64_t	 t0;		/* when the current operation started (ns) */
-	size_t		 need, got;	/* reply bytes expected / received */
-	size_t		 wlen, woff;	/* request bytes to send / sent */
-	unsigned char	*sbuf;		/* request as sent (echo, add) */
-	unsigned char	*ebuf;		/* expected reply (add) */
-	unsigned char	*rbuf;		/* reply as received */
-	uint64_t	 spos, rpos;	/* bulk: stream bytes sent / received and verified */
-	uint64_t	 ring_end[RING_SIZE], ring_t[RING_SIZE];
-	unsigned	 rh, rt;	/* bulk: write timestamps, head and tail */
-};
-
-struct bench {
-	struct opts	 o;
-	struct sockaddr_storage ss;
-	socklen_t	 sslen;
-	int		 ep;
-	struct bc	*c;
-	int		 nc;
-	bool		 measuring;
-	bool		 looping;	/* every connection answered once: closed loops run */
-	uint64_t	 now;
-	uint64_t	 ops, bytes, errors, connect_errors;
-	int		 started;	/* connections ever started (hold) */
-	int		 active;	/* connections open and connected */
-	int		 warm;		/* connections that finished one operation */
-	unsigned	 err_msgs;
-	uint64_t	 rng;
-	uint64_t	 hist[64 * 64];
-	unsigned char	 pool[2 * POOL_SIZE];
-	unsigned char	 rdbuf[READ_SIZE];
-};
-
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t interrupted;
 
 static void
 on_signal(int sig)
@@ -111,7 +45,7 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
-static uint64_t
+uint64_t
 now_ns(void)
 {
 	struct timespec ts;
@@ -121,7 +55,7 @@ now_ns(void)
 }
 
 /* xorshift64*: cheap enough that making requests costs less than serving them. */
-static uint64_t
+uint64_t
 rnd(struct bench *b)
 {
 	b->rng ^= b->rng >> 12;
@@ -130,7 +64,7 @@ rnd(struct bench *b)
 	return b->rng * 2685821657736338717ull;
 }
 
-static void __attribute__((format(printf, 2, 3)))
+void
 bench_error(struct bench *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -170,7 +104,7 @@ hist_value(unsigned bkt)
 	return ((uint64_t)(bkt - shift * 64) << shift) + ((1ull << shift) >> 1);
 }
 
-static void
+void
 hist_add(struct bench *b, uint64_t ns)
 {
 	unsigned k = hist_bucket(ns);
@@ -180,7 +114,7 @@ hist_add(struct bench *b, uint64_t ns)
 }
 
 static double
-hist_pct(const struct bench *b, double pct)
+hist_bucket_pct(const struct bench *b, double pct)
 {
 	uint64_t total = 0, want, seen = 0;
 	size_t n = sizeof(b->hist) / sizeof(b->hist[0]);
@@ -198,6 +132,15 @@ hist_pct(const struct bench *b, double pct)
 			return (double)hist_value((unsigned)i) / 1000.0;
 	}
 	return 0;
+}
+
+/* Percentile pct of the latencies in microseconds, never above the longest one seen. */
+double
+hist_pct(const struct bench *b, double pct)
+{
+	double v = hist_bucket_pct(b, pct);
+
+	return b->max_ns > 0 && v > (double)b->max_ns / 1000.0 ? (double)b->max_ns / 1000.0 : v;
 }
 
 /* --- the server's CPU time and memory, from /proc --- */
@@ -271,7 +214,7 @@ proc_threads_ns(pid_t pid)
  * CPU time of the server: its threads, its live children (xinetd forks one per
  * echo connection) and the children it has already reaped (cutime + cstime).
  */
-static uint64_t
+uint64_t
 server_cpu_ns(pid_t pid)
 {
 	long long ppid, self, reaped, tick = sysconf(_SC_CLK_TCK);
@@ -329,6 +272,66 @@ proc_nfds(pid_t pid)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Track the server's VmRSS: first, highest and last sample, at most every 100 ms. */
+void
+rss_sample(struct bench *b)
+{
+	long kb;
+
+	if (b->o.pid <= 0 || b->now < b->rss_next)
+		return;
+	b->rss_next = b->now + 100000000u;
+	if ((kb = proc_status_kb(b->o.pid, "VmRSS")) < 0)
+		return;
+	if (b->rss_start < 0)
+		b->rss_start = kb;
+	if (kb > b->rss_peak)
+		b->rss_peak = kb;
+	b->rss_end = kb;
+}
+
+/* One column of a "Name: header..." / "Name: values..." pair in /proc/net/snmp*. */
+static long
+snmp_value(const char *path, const char *table, const char *name)
+{
+	char buf[16384], *line, *save = NULL, *hdr = NULL;
+	size_t tlen = strlen(table);
+
+	if (!read_file(path, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char *hs = NULL, *vs = NULL, *h, *v;
+
+		if (strncmp(line, table, tlen) != 0 || line[tlen] != ':')
+			continue;
+		if (hdr == NULL) {
+			hdr = line;
+			continue;
+		}
+		/* hdr holds the names, line the values, in the same order */
+		h = strtok_r(hdr + tlen + 1, " ", &hs);
+		v = strtok_r(line + tlen + 1, " ", &vs);
+		for (; h != NULL && v != NULL; h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs))
+			if (strcmp(h, name) == 0)
+				return strtol(v, NULL, 10);
+		return -1;
+	}
+	return -1;
+}
+
+/* The kernel's count of datagrams dropped for a full socket buffer, IPv4 + IPv6. */
+long
+udp_rcvbuf_errors(void)
+{
+	char buf[16384], *p;
+	long v4 = snmp_value("/proc/net/snmp", "Udp", "RcvbufErrors"), v6 = 0;
+
+	if (read_file("/proc/net/snmp6", buf, sizeof(buf)) &&
+	    (p = strstr(buf, "Udp6RcvbufErrors")) != NULL)
+		v6 = strtol(p + strlen("Udp6RcvbufErrors"), NULL, 10);
+	return v4 < 0 ? -1 : v4 + v6;
 }
 
 /* --- connections --- */
@@ -425,6 +428,8 @@ op_done(struct bench *b, struct bc *c, uint64_t nops)
 		return;
 	b->ops += nops;
 	hist_add(b, b->now - c->t0);
+	if (b->now - c->t0 > b->max_ns)
+		b->max_ns = b->now - c->t0;
 }
 
 /* Send what is left of the request; wait for EPOLLOUT if the socket is full. */
@@ -451,7 +456,7 @@ bc_flush(struct bench *b, struct bc *c)
 
 /* --- connect: connect, read to EOF, close, check the payload --- */
 
-static bool
+bool
 daytime_shape(const unsigned char *s, size_t n)
 {
 	/* "Www Mmm dd hh:mm:ss yyyy\r\n", the day space-padded as ctime(3) does */
@@ -481,44 +486,233 @@ daytime_shape(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* Any one CRLF-terminated line (xinetd's daytime has its own format). */
+bool
+line_shape(const unsigned char *s, size_t n)
+{
+	return n >= 3 && s[n - 2] == '\r' && s[n - 1] == '\n' && memchr(s, '\n', n - 1) == NULL;
+}
+
+/* A header line of an HTTP head, case-insensitively: its value, or NULL. */
+static const char *
+http_header(const char *head, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = head, *end = head + len;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		if ((size_t)(end - p) > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':')
+			return p + nlen + 1;
+	}
+	return NULL;
+}
+
+/*
+ * scrape: "HTTP/1.x 200", a head, a body of Content-Length bytes (when given)
+ * in the Prometheus text format.  Returns the body's length, or -1.
+ */
+static long
+scrape_check(struct bench *b, const unsigned char *s, size_t n, bool complete)
+{
+	const char *head = (const char *)s, *eoh, *cl;
+	size_t hlen;
+	char *end;
+	long want;
+
+	if ((eoh = memmem(head, n, "\r\n\r\n", 4)) == NULL) {
+		if (complete)
+			bench_error(b, "scrape: no end of the HTTP head in %zu bytes", n);
+		return -1;
+	}
+	hlen = (size_t)(eoh - head) + 4;
+	if (hlen < 13 || (memcmp(head, "HTTP/1.0 200 ", 13) != 0 &&
+	    memcmp(head, "HTTP/1.1 200 ", 13) != 0)) {
+		bench_error(b, "scrape: status line: %.*s", (int)strcspn(head, "\r\n"), head);
+		return -2;
+	}
+	if ((cl = http_header(head, hlen, "Content-Length")) != NULL) {
+		want = strtol(cl, &end, 10);
+		if (end == cl || want < 0) {
+			bench_error(b, "scrape: bad Content-Length");
+			return -2;
+		}
+		if (n - hlen < (size_t)want) {
+			if (complete)
+				bench_error(b, "scrape: body of %zu bytes, Content-Length %ld",
+				    n - hlen, want);
+			return -1;
+		}
+		if (n - hlen > (size_t)want) {
+			bench_error(b, "scrape: %zu bytes after the body", n - hlen - (size_t)want);
+			return -2;
+		}
+	} else if (!complete) {
+		return -1;	/* no length: the body ends when the server closes */
+	}
+	if (memmem(head + hlen, n - hlen, "# TYPE ", 7) == NULL) {
+		bench_error(b, "scrape: the body has no \"# TYPE\" line");
+		return -2;
+	}
+	return (long)(n - hlen);
+}
+
 static bool
 connect_payload_ok(const struct bench *b, const unsigned char *s, size_t n)
 {
 	if (b->o.expect != NULL)
 		return n == strlen(b->o.expect) && memcmp(s, b->o.expect, n) == 0;
 	if (b->o.anyline)
-		return n >= 3 && s[n - 2] == '\r' && s[n - 1] == '\n' &&
-		    memchr(s, '\n', n - 1) == NULL;
+		return line_shape(s, n);
 	return daytime_shape(s, n);
+}
+
+/*
+ * A PROXY protocol header (HAProxy's doc/proxy-protocol.txt) for the next
+ * connection: TCP over the connection's family, the destination the real
+ * one, the source a documentation address (192.0.2.x, 2001:db8::x) and a
+ * port that change with every connection, as behind a balancer.
+ */
+static size_t
+proxy_header(struct bench *b, unsigned char *out)
+{
+	static const unsigned char sig[12] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
+	};
+	uint64_t n = b->proxy_n++;
+	uint16_t sport = (uint16_t)(1024 + n % 64000), dport = (uint16_t)b->o.port;
+	bool v6 = b->ss.ss_family == AF_INET6;
+	unsigned char src[16], dst[16];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	size_t alen = v6 ? 16 : 4, len;
+
+	if (v6) {
+		memcpy(dst, &((struct sockaddr_in6 *)&b->ss)->sin6_addr, 16);
+		inet_pton(AF_INET6, "2001:db8::", src);
+		src[14] = (unsigned char)((1 + n % 65534) >> 8);
+		src[15] = (unsigned char)(1 + n % 65534);
+	} else {
+		memcpy(dst, &((struct sockaddr_in *)&b->ss)->sin_addr, 4);
+		src[0] = 192, src[1] = 0, src[2] = 2, src[3] = (unsigned char)(1 + n % 254);
+	}
+	if (b->o.proxy == 1) {
+		inet_ntop(v6 ? AF_INET6 : AF_INET, src, s, sizeof(s));
+		inet_ntop(v6 ? AF_INET6 : AF_INET, dst, d, sizeof(d));
+		return (size_t)snprintf((char *)out, MAX_PREAMBLE, "PROXY %s %s %s %u %u\r\n",
+		    v6 ? "TCP6" : "TCP4", s, d, sport, dport);
+	}
+	memcpy(out, sig, 12);
+	out[12] = 0x21;				/* version 2, PROXY */
+	out[13] = v6 ? 0x21 : 0x11;		/* AF_INET6 or AF_INET, STREAM */
+	len = 2 * alen + 4;
+	out[14] = (unsigned char)(len >> 8);
+	out[15] = (unsigned char)len;
+	memcpy(out + 16, src, alen);
+	memcpy(out + 16 + alen, dst, alen);
+	out[16 + 2 * alen] = (unsigned char)(sport >> 8);
+	out[17 + 2 * alen] = (unsigned char)sport;
+	out[18 + 2 * alen] = (unsigned char)(dport >> 8);
+	out[19 + 2 * alen] = (unsigned char)dport;
+	return 16 + len;
+}
+
+/*
+ * Write what the client says first (a PROXY header, an HTTP request).  On
+ * loopback the handshake is done when connect(2) returns, so this write
+ * normally goes through at once; if not, EPOLLOUT finishes it.
+ */
+static bool
+preamble_flush(struct bench *b, struct bc *c)
+{
+	while (c->woff < c->wlen) {
+		ssize_t n = write(c->fd, c->sbuf + c->woff, c->wlen - c->woff);
+
+		if (n < 0 && (errno == EAGAIN || errno == ENOTCONN)) {
+			bc_interest(b, c, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+			return true;
+		}
+		if (n < 0) {
+			bench_error(b, "%s: write: %s", b->o.mode == M_SCRAPE ? "scrape" : "connect",
+			    strerror(errno));
+			return false;
+		}
+		c->woff += (size_t)n;
+	}
+	bc_interest(b, c, EPOLLIN | EPOLLRDHUP);
+	return true;
 }
 
 static void
 connect_start(struct bench *b, struct bc *c)
 {
+	c->due = 0;
 	if (!bc_connect(b, c, EPOLLIN | EPOLLRDHUP))
 		return;
 	c->state = C_ACTIVE;
 	b->active++;
+	c->woff = c->wlen = 0;
+	if (b->o.proxy)
+		c->wlen = proxy_header(b, c->sbuf);
+	else if (b->o.mode == M_SCRAPE)
+		c->wlen = (size_t)snprintf((char *)c->sbuf, MAX_PREAMBLE,
+		    "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: netlab-bench\r\n\r\n",
+		    b->o.path, b->o.host);
+	if (c->wlen > 0 && !preamble_flush(b, c))
+		bc_close(b, c);
+}
+
+/* The operation is over: start the next one now, or after --interval. */
+static void
+connect_next(struct bench *b, struct bc *c)
+{
+	if (interrupted)
+		return;
+	if (b->o.interval_ns > 0)
+		c->due = b->now + b->o.interval_ns;
+	else
+		connect_start(b, c);
 }
 
 static void
 connect_event(struct bench *b, struct bc *c, uint32_t ev)
 {
+	size_t cap = b->o.mode == M_SCRAPE ? MAX_SCRAPE : MAX_REPLY;
+	long body;
+
+	if ((ev & EPOLLOUT) && c->woff < c->wlen) {
+		if (!preamble_flush(b, c))
+			goto out;
+		if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+	}
 	for (;;) {
-		ssize_t n = read(c->fd, c->rbuf + c->got, MAX_REPLY - c->got);
+		ssize_t n = read(c->fd, c->rbuf + c->got, cap - c->got);
 
 		if (n > 0) {
+			size_t asked = cap - c->got;
+
 			c->got += (size_t)n;
-			if (c->got == MAX_REPLY) {
-				bench_error(b, "connect: payload longer than %d bytes", MAX_REPLY);
+			if (c->got == cap) {
+				bench_error(b, "%s: reply longer than %zu bytes", b->o.mode == M_SCRAPE ?
+				    "scrape" : "connect", cap);
 				break;
+			}
+			if (b->o.mode == M_SCRAPE) {
+				/* Done when Content-Length says so: keep-alive need not close. */
+				if ((body = scrape_check(b, c->rbuf, c->got, false)) >= 0) {
+					b->bytes += b->measuring ? (uint64_t)body : 0;
+					op_done(b, c, 1);
+					break;
+				}
+				if (body == -2)
+					break;
 			}
 			/*
 			 * The FIN was in before epoll reported, so a short read took
 			 * everything: skip the read that would return 0 (one syscall
 			 * less per connection for the generator).
 			 */
-			if ((ev & EPOLLRDHUP) && !(ev & (EPOLLERR | EPOLLHUP)))
+			if ((ev & EPOLLRDHUP) && !(ev & (EPOLLERR | EPOLLHUP)) && (size_t)n < asked)
 				n = 0;
 			else
 				continue;
@@ -526,20 +720,27 @@ connect_event(struct bench *b, struct bc *c, uint32_t ev)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n < 0) {
-			bench_error(b, "connect: read: %s", strerror(errno));
+			bench_error(b, "%s: read: %s", b->o.mode == M_SCRAPE ? "scrape" : "connect",
+			    strerror(errno));
 			break;
 		}
 		/* EOF: the whole payload is in. */
-		if (!connect_payload_ok(b, c->rbuf, c->got))
+		if (b->o.mode == M_SCRAPE) {
+			if ((body = scrape_check(b, c->rbuf, c->got, true)) >= 0) {
+				b->bytes += b->measuring ? (uint64_t)body : 0;
+				op_done(b, c, 1);
+			}
+		} else if (!connect_payload_ok(b, c->rbuf, c->got)) {
 			bench_error(b, "connect: unexpected payload (%zu bytes): %.*s", c->got,
 			    (int)c->got, (const char *)c->rbuf);
-		else
+		} else {
 			op_done(b, c, 1);
+		}
 		break;
 	}
+out:
 	bc_close(b, c);
-	if (!interrupted)
-		connect_start(b, c);
+	connect_next(b, c);
 }
 
 /* --- echo: one line out, the same line back, verified, repeat --- */
@@ -652,6 +853,8 @@ rt_event(struct bench *b, struct bc *c, uint32_t ev)
 		 */
 		if (!b->looping)
 			c->parked = true;
+		else if (b->o.interval_ns > 0)
+			c->due = b->now + b->o.interval_ns;
 		else if (b->o.mode == M_ECHO)
 			echo_send(b, c);
 		else
@@ -785,6 +988,124 @@ hold_event(struct bench *b, struct bc *c, uint32_t ev)
 	bc_close(b, c);
 }
 
+/* --- chargen: read the RFC 864 stream as fast as it comes, verify every byte --- */
+
+/*
+ * Line i (counting from 0, modulo 95) holds ring[(i + j) % R] for j = 0..71,
+ * then CRLF, where the ring is the R characters from '!' in the cycle of the
+ * 95 printable ASCII characters ('!' ... '~', ' '); RFC 864 uses all 95.  The
+ * stream repeats every 95 lines; it is stored for one period plus one read,
+ * so any read compares with one memcmp.
+ */
+static void
+chargen_fill(struct bench *b)
+{
+	size_t period = 95 * 74, len = period + READ_SIZE, i;
+
+	if ((b->chargen = malloc(len)) == NULL) {
+		perror("netlab-bench: malloc");
+		exit(2);
+	}
+	for (i = 0; i < len; i++) {
+		size_t line = (i / 74) % 95, col = i % 74;
+
+		if (col == 72)
+			b->chargen[i] = '\r';
+		else if (col == 73)
+			b->chargen[i] = '\n';
+		else
+			b->chargen[i] = (unsigned char)(' ' + (1 + (line + col) % (size_t)b->o.ring) % 95);
+	}
+	b->chargen_period = period;
+}
+
+static void
+chargen_event(struct bench *b, struct bc *c, uint32_t ev)
+{
+	const unsigned char *want;
+	ssize_t n;
+
+	if (c->state == C_CONNECTING) {
+		if (bc_connected(b, c))
+			bc_interest(b, c, EPOLLIN | EPOLLRDHUP);
+		return;
+	}
+	if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	n = read(c->fd, b->rdbuf, sizeof(b->rdbuf));
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		bench_error(b, "chargen: %s after %" PRIu64 " bytes",
+		    n == 0 ? "connection closed" : strerror(errno), c->rpos);
+		bc_close(b, c);
+		return;
+	}
+	want = b->chargen + c->rpos % b->chargen_period;
+	if (memcmp(b->rdbuf, want, (size_t)n) != 0) {
+		ssize_t k = 0;
+
+		while (k < n && b->rdbuf[k] == want[k])
+			k++;
+		bench_error(b, "chargen: stream differs at byte %" PRIu64 " (line %" PRIu64
+		    ", column %" PRIu64 "): got 0x%02x, expected 0x%02x", c->rpos + (uint64_t)k,
+		    (c->rpos + (uint64_t)k) / 74, (c->rpos + (uint64_t)k) % 74, b->rdbuf[k], want[k]);
+		bc_close(b, c);
+		return;
+	}
+	c->rpos += (uint64_t)n;
+	if (!c->done_one) {
+		c->done_one = true;
+		b->warm++;
+	}
+	if (b->measuring) {
+		b->ops++;
+		b->bytes += (uint64_t)n;
+	}
+}
+
+/* --- stuff: send a fixed amount of echo lines, never read the echoes --- */
+
+static void
+stuff_event(struct bench *b, struct bc *c, uint32_t ev)
+{
+	if (c->state == C_CONNECTING) {
+		if (!bc_connected(b, c))
+			return;
+		ev = EPOLLOUT;
+	}
+	if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		/* The server may close a client that floods it: counted, not an error. */
+		b->closed++;
+		bc_close(b, c);
+		return;
+	}
+	while (c->spos < b->o.send_total) {
+		size_t k = b->o.send_total - c->spos;
+		ssize_t n;
+
+		if (k > 65536)
+			k = 65536;
+		n = write(c->fd, b->pool + c->spos % POOL_SIZE, k);
+		if (n < 0 && errno == EAGAIN) {
+			bc_interest(b, c, EPOLLOUT | EPOLLRDHUP);
+			return;
+		}
+		if (n < 0) {
+			b->closed++;
+			bc_close(b, c);
+			return;
+		}
+		c->spos += (uint64_t)n;
+		b->bytes += (uint64_t)n;
+	}
+	if (!c->done_one) {
+		c->done_one = true;
+		b->warm++;
+	}
+	bc_interest(b, c, EPOLLRDHUP);
+}
+
 static void
 dispatch(struct bench *b, struct bc *c, uint32_t ev)
 {
@@ -792,6 +1113,7 @@ dispatch(struct bench *b, struct bc *c, uint32_t ev)
 		return;
 	switch (b->o.mode) {
 	case M_CONNECT:
+	case M_SCRAPE:
 		connect_event(b, c, ev);
 		break;
 	case M_ECHO:
@@ -804,9 +1126,40 @@ dispatch(struct bench *b, struct bc *c, uint32_t ev)
 	case M_HOLD:
 		hold_event(b, c, ev);
 		break;
-	case M_PORTS:
+	case M_CHARGEN:
+		chargen_event(b, c, ev);
+		break;
+	case M_STUFF:
+		stuff_event(b, c, ev);
+		break;
+	default:
 		break;
 	}
+}
+
+/* --interval: start the operations whose pause is over; return the next due time. */
+static uint64_t
+pace(struct bench *b)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int i = 0; i < b->nc; i++) {
+		struct bc *c = &b->c[i];
+
+		if (c->due == 0)
+			continue;
+		if (c->due > b->now) {
+			if (c->due < next)
+				next = c->due;
+			continue;
+		}
+		c->due = 0;
+		if (b->o.mode == M_ECHO && c->state == C_ACTIVE)
+			echo_send(b, c);
+		else if (b->o.mode == M_CONNECT || b->o.mode == M_SCRAPE)
+			connect_start(b, c);
+	}
+	return next;
 }
 
 /* One pass of the event loop, waiting at most until deadline. */
@@ -817,6 +1170,12 @@ poll_once(struct bench *b, uint64_t deadline)
 	int n, ms = 0;
 
 	b->now = now_ns();
+	if (b->o.interval_ns > 0) {
+		uint64_t next = pace(b);
+
+		if (next < deadline)
+			deadline = next;
+	}
 	if (deadline > b->now)
 		ms = (int)((deadline - b->now + 999999) / 1000000);
 	if (ms > 100)
@@ -833,6 +1192,7 @@ poll_once(struct bench *b, uint64_t deadline)
 		b->now = now_ns();
 		dispatch(b, evs[i].data.ptr, evs[i].events);
 	}
+	rss_sample(b);
 }
 
 /* --- set-up and the result line --- */
@@ -888,6 +1248,12 @@ alloc_conns(struct bench *b)
 	switch (b->o.mode) {
 	case M_CONNECT:
 		rsz = MAX_REPLY;
+		if (b->o.proxy)
+			sz = MAX_PREAMBLE;
+		break;
+	case M_SCRAPE:
+		rsz = MAX_SCRAPE;
+		sz = MAX_PREAMBLE;
 		break;
 	case M_ECHO:
 		sz = rsz = b->o.line;
@@ -928,14 +1294,17 @@ ramp_up(struct bench *b)
 	uint64_t deadline = now_ns() + (uint64_t)(b->o.setup_timeout * 1e9);
 	int next = 0;
 
+	bool opened = b->o.mode == M_HOLD || b->o.mode == M_STUFF;
+
 	b->now = now_ns();
-	if (b->o.mode == M_CONNECT) {
+	if (b->o.mode == M_CONNECT || b->o.mode == M_SCRAPE) {
 		for (int i = 0; i < b->nc; i++)
 			connect_start(b, &b->c[i]);
 		return true;
 	}
 	while (!interrupted && b->now < deadline) {
-		int target = b->o.mode == M_HOLD ? b->active : b->warm;
+		/* hold and stuff are ready when connected; the others when answered */
+		int target = opened ? b->active + b->closed : b->warm;
 
 		/*
 		 * Open a bounded number at a time, so a server that accepts slowly
@@ -943,19 +1312,19 @@ ramp_up(struct bench *b)
 		 * leaves us waiting out SYN retransmits.
 		 */
 		while (next < b->nc && b->started - target - (int)b->connect_errors < RAMP_INFLIGHT) {
-			uint32_t ev = b->o.mode == M_HOLD ? EPOLLOUT : EPOLLIN | EPOLLOUT;
+			uint32_t ev = opened ? EPOLLOUT : EPOLLIN | EPOLLOUT;
 
 			bc_connect(b, &b->c[next++], ev);
 		}
 		if (target + (int)b->connect_errors >= b->nc && next == b->nc)
 			return b->connect_errors == 0;
-		if (b->connect_errors > 0 && b->o.mode != M_HOLD)
+		if (b->connect_errors > 0 && !opened)
 			return false;
 		poll_once(b, deadline);
 	}
 	fprintf(stderr, "netlab-bench: only %d of %d connections %s within %.0f s\n",
-	    b->o.mode == M_HOLD ? b->active : b->warm, b->nc,
-	    b->o.mode == M_HOLD ? "opened" : "answered", b->o.setup_timeout);
+	    opened ? b->active : b->warm, b->nc,
+	    opened ? "opened" : "answered", b->o.setup_timeout);
 	return false;
 }
 
@@ -987,12 +1356,15 @@ run_for(struct bench *b, double seconds)
 		poll_once(b, end);
 }
 
+static const char *const mode_names[] = {
+	"connect", "echo", "add", "bulk", "hold", "chargen", "stuff", "scrape", "udp", "flood",
+	"ports"
+};
+
 static const char *
 mode_name(enum mode m)
 {
-	static const char *names[] = { "connect", "echo", "add", "bulk", "hold", "ports" };
-
-	return names[m];
+	return mode_names[m];
 }
 
 static int
@@ -1050,8 +1422,37 @@ run_hold(struct bench *b)
 	return b->errors > 0 || open < b->nc || (b->o.probe && probed < open) ? 1 : 0;
 }
 
+/*
+ * stuff: open every connection, send send_total bytes of echo lines on each
+ * and never read, for the duration; the server's RSS is sampled throughout.
+ */
+static int
+run_stuff(struct bench *b)
+{
+	uint64_t t0 = now_ns();
+	int done = 0;
+
+	b->now = t0;
+	rss_sample(b);
+	ramp_up(b);
+	run_for(b, b->o.duration);
+	b->rss_next = 0;
+	b->now = now_ns();
+	rss_sample(b);
+	for (int i = 0; i < b->nc; i++)
+		done += b->c[i].done_one;
+	printf("mode=stuff conns=%d open=%d closed=%d done=%d sent_bytes=%" PRIu64
+	    " duration_s=%.2f errors=%" PRIu64, b->nc, b->active, b->closed, done, b->bytes,
+	    (double)(b->now - t0) / 1e9, b->errors);
+	if (b->o.pid > 0 && b->rss_start >= 0)
+		printf(" rss_start_kb=%ld rss_peak_kb=%ld rss_end_kb=%ld", b->rss_start,
+		    b->rss_peak, b->rss_end);
+	printf("\n");
+	return b->errors > 0 || b->active + b->closed < b->nc ? 1 : 0;
+}
+
 /* Our own CPU time: shows whether the generator, not the server, was the limit. */
-static uint64_t
+uint64_t
 self_cpu_ns(void)
 {
 	struct rusage ru;
@@ -1066,6 +1467,7 @@ static int
 run_load(struct bench *b)
 {
 	uint64_t cpu0 = 0, cpu1 = 0, self0, self1, t0, t1;
+	bool streaming = b->o.mode == M_BULK || b->o.mode == M_CHARGEN;
 	double secs;
 
 	if (!ramp_up(b)) {
@@ -1090,53 +1492,91 @@ run_load(struct bench *b)
 	secs = (double)(t1 - t0) / 1e9;
 
 	printf("mode=%s conns=%d duration_s=%.2f ops=%" PRIu64 " ops_s=%.0f p50_us=%.1f"
-	    " p99_us=%.1f errors=%" PRIu64, mode_name(b->o.mode), b->nc, secs, b->ops,
-	    (double)b->ops / secs, hist_pct(b, 50), hist_pct(b, 99), b->errors);
+	    " p99_us=%.1f max_us=%.1f errors=%" PRIu64, mode_name(b->o.mode), b->nc, secs, b->ops,
+	    (double)b->ops / secs, hist_pct(b, 50), hist_pct(b, 99), (double)b->max_ns / 1000.0,
+	    b->errors);
 	if (secs > 0.01)
 		printf(" client_cpu_util=%.2f", (double)(self1 - self0) / 1e9 / secs);
-	if (b->o.mode == M_BULK)
+	if (streaming)
 		printf(" bytes=%" PRIu64 " mb_s=%.1f", b->bytes, (double)b->bytes / secs / 1e6);
+	if (b->o.mode == M_SCRAPE && b->ops > 0)
+		printf(" body_bytes=%.0f", (double)b->bytes / (double)b->ops);
 	if (b->o.pid > 0) {
 		double cpu_us = (double)(cpu1 - cpu0) / 1000.0;
 
 		printf(" server_cpu_util=%.2f", cpu_us / 1e6 / secs);
 		if (b->ops > 0)
 			printf(" server_cpu_us_per_op=%.3f", cpu_us / (double)b->ops);
-		if (b->o.mode == M_BULK && b->bytes > 0)
+		if (streaming && b->bytes > 0)
 			printf(" server_cpu_us_per_mb=%.1f", cpu_us / ((double)b->bytes / 1e6));
 	}
 	printf("\n");
 	return b->errors > 0 || b->ops == 0 ? 1 : 0;
 }
 
-/* Print N ports free on both 127.0.0.1 and ::1, for the benchmark driver. */
+/* Is PORT free for TYPE on ADDR (a 127.0.0.1 or ::1 socket address)?  Keeps it bound in *fd. */
+static bool
+port_try(int family, int type, uint16_t port, int *fd)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+	    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int one = 1;
+
+	if ((*fd = socket(family, type | SOCK_CLOEXEC, 0)) < 0)
+		return false;
+	if (family == AF_INET6)
+		setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (family == AF_INET ? bind(*fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 :
+	    bind(*fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0)
+		return true;
+	close(*fd);
+	*fd = -1;
+	return false;
+}
+
+/*
+ * Print N ports free on 127.0.0.1 and ::1, for TCP and for UDP, for the
+ * benchmark driver.  Every port found stays bound until all are found, so
+ * the N are distinct.
+ */
 static int
 run_ports(int n)
 {
-	int fds[2 * 64], nfd = 0, found = 0;
+	static const int kinds[4][2] = {
+		{ AF_INET, SOCK_STREAM }, { AF_INET6, SOCK_STREAM },
+		{ AF_INET, SOCK_DGRAM }, { AF_INET6, SOCK_DGRAM },
+	};
+	int *fds, nfd = 0, found = 0, tries = 0;
 
-	if (n < 1 || n > 64)
+	if (n < 1 || n > 4096)
 		return 2;
-	while (found < n && nfd + 2 <= (int)(sizeof(fds) / sizeof(fds[0]))) {
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	raise_nofile(4 * (n + 64) + 64);
+	if ((fds = malloc(sizeof(*fds) * 4 * (size_t)(n + 64))) == NULL)
+		return 2;
+	while (found < n && tries++ < n + 64) {
+		struct sockaddr_in sin;
 		socklen_t len = sizeof(sin);
-		int f4 = socket(AF_INET, SOCK_STREAM, 0), f6 = socket(AF_INET6, SOCK_STREAM, 0);
+		int k, f[4];
 
-		if (f4 < 0 || f6 < 0 || bind(f4, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-		    getsockname(f4, (struct sockaddr *)&sin, &len) < 0)
+		/* The kernel picks a port free for TCP on 127.0.0.1; check the other three. */
+		if (!port_try(AF_INET, SOCK_STREAM, 0, &f[0]) ||
+		    getsockname(f[0], (struct sockaddr *)&sin, &len) < 0)
 			return 1;
-		fds[nfd++] = f4;
-		fds[nfd++] = f6;
-		sin6.sin6_port = sin.sin_port;
-		if (bind(f6, (struct sockaddr *)&sin6, sizeof(sin6)) < 0)
+		for (k = 1; k < 4; k++)
+			if (!port_try(kinds[k][0], kinds[k][1], ntohs(sin.sin_port), &f[k]))
+				break;
+		for (int j = 0; j < k; j++)
+			fds[nfd++] = f[j];
+		if (k < 4)
 			continue;
 		printf("%s%d", found++ ? " " : "", ntohs(sin.sin_port));
 	}
 	printf("\n");
 	for (int i = 0; i < nfd; i++)
 		close(fds[i]);
+	free(fds);
 	return found == n ? 0 : 1;
 }
 
@@ -1144,23 +1584,35 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: netlab-bench connect|echo|add|bulk|hold -h HOST -p PORT [options]\n"
+	    "usage: netlab-bench MODE -h HOST -p PORT [options]\n"
 	    "       netlab-bench ports N\n"
+	    "modes (TCP): connect echo add bulk hold chargen stuff scrape; (UDP): udp flood\n"
 	    "  -h HOST        loopback literal: 127.0.0.0/8 or ::1 (anything else is refused)\n"
 	    "  -4, -6         insist on the family (the literal decides it anyway)\n"
 	    "  -p PORT        server port\n"
-	    "  -c N           connections (in flight, for connect)\n"
+	    "  -c N           connections (in flight, for connect); udp: flows;\n"
+	    "                 flood: source addresses (default 1000)\n"
 	    "  -d SECONDS     measured duration (hold: how long to hold)\n"
-	    "  -l BYTES       echo line length, newline included (default 64)\n"
-	    "  -k N           add: requests pipelined per batch (default 16)\n"
+	    "  -l BYTES       echo line / UDP datagram length, newline included (default 64)\n"
+	    "  -k N           add: requests pipelined per batch (default 16);\n"
+	    "                 udp: datagrams in flight per flow (default 1)\n"
 	    "  -w BYTES       bulk: write size (default 16384)\n"
 	    "  --window BYTES bulk: most bytes in flight per connection (default 262144)\n"
 	    "  --warmup SECONDS  unmeasured run before the window (default 0.5)\n"
-	    "  --pid PID      server process: report its CPU time per operation (and RSS, hold)\n"
-	    "  --expect STR   connect: the exact payload (C escapes \\n \\r allowed);\n"
+	    "  --pid PID      server process: report its CPU time per operation (and RSS)\n"
+	    "  --expect STR   connect, udp: the exact payload (C escapes \\n \\r allowed);\n"
 	    "                 default: a ctime(3)-shaped daytime line ending in CRLF\n"
-	    "  --line         connect: accept any one CRLF-terminated line\n"
-	    "  --probe        hold: at the end, check every connection still echoes\n");
+	    "  --line         connect, udp: accept any one CRLF-terminated line\n"
+	    "  --daytime      udp: the reply is a daytime line (default: the datagram echoed)\n"
+	    "  --probe        hold: at the end, check every connection still echoes\n"
+	    "  --proxy-v1, --proxy-v2\n"
+	    "                 connect: send a PROXY protocol header right after connecting\n"
+	    "  --interval MS  connect, echo: pause between operations (a latency probe)\n"
+	    "  --ring N       chargen: characters in the ring (RFC 864: 95; xinetd: 93)\n"
+	    "  --send BYTES   stuff: bytes each connection sends and never reads (524288)\n"
+	    "  --path PATH    scrape: the path to GET (default /metrics)\n"
+	    "  --loss-ms MS   udp: a datagram unanswered this long is lost (default 200)\n"
+	    "  --batch N      flood: datagrams per sendmmsg (default 8)\n");
 	exit(2);
 }
 
@@ -1207,17 +1659,26 @@ main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'W' },
 		{ "warmup", required_argument, NULL, 'U' },
 		{ "setup-timeout", required_argument, NULL, 'T' },
+		{ "daytime", no_argument, NULL, 'D' },
+		{ "proxy-v1", no_argument, NULL, '1' },
+		{ "proxy-v2", no_argument, NULL, '2' },
+		{ "interval", required_argument, NULL, 'I' },
+		{ "ring", required_argument, NULL, 'G' },
+		{ "send", required_argument, NULL, 'S' },
+		{ "path", required_argument, NULL, 'A' },
+		{ "loss-ms", required_argument, NULL, 'O' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *modes[] = { "connect", "echo", "add", "bulk", "hold", "ports" };
 	struct bench *b;
 	int ch, m, want_family = AF_UNSPEC;
+	bool conns_set = false;
 
 	if (argc < 2)
 		usage();
 	for (m = 0; m <= M_PORTS; m++)
-		if (strcmp(argv[1], modes[m]) == 0)
+		if (strcmp(argv[1], mode_names[m]) == 0)
 			break;
 	if (m > M_PORTS)
 		usage();
@@ -1226,7 +1687,10 @@ main(int argc, char **argv)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return 2;
 	b->o = (struct opts){ .mode = (enum mode)m, .conns = 1, .duration = 3, .warmup = 0.5,
-	    .setup_timeout = 20, .line = 64, .depth = 16, .wsize = 16384, .window = 262144 };
+	    .setup_timeout = 20, .line = 64, .depth = 16, .wsize = 16384, .window = 262144,
+	    .send_total = 512 * 1024, .ring = 95, .path = "/metrics", .loss_ms = 200,
+	    .batch = 8 };
+	b->rss_start = b->rss_peak = b->rss_end = -1;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "h:p:c:d:l:k:w:46", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1238,6 +1702,7 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			b->o.conns = (int)parse_num(optarg, 1, 1000000);
+			conns_set = true;
 			break;
 		case 'd':
 			b->o.duration = parse_num(optarg, 0, 3600);
@@ -1247,6 +1712,7 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			b->o.depth = (int)parse_num(optarg, 1, 65536);
+			b->o.depth_set = true;
 			break;
 		case 'w':
 			b->o.wsize = (size_t)parse_num(optarg, 1, POOL_SIZE);
@@ -1272,6 +1738,35 @@ main(int argc, char **argv)
 		case 'R':
 			b->o.probe = true;
 			break;
+		case 'D':
+			b->o.daytime = true;
+			break;
+		case '1':
+		case '2':
+			b->o.proxy = ch - '0';
+			break;
+		case 'I':
+			b->o.interval_ns = (uint64_t)(parse_num(optarg, 0.001, 3600e3) * 1e6);
+			break;
+		case 'G':
+			b->o.ring = (int)parse_num(optarg, 1, 95);
+			break;
+		case 'S':
+			b->o.send_total = (size_t)parse_num(optarg, 1, 1 << 30);
+			break;
+		case 'A':
+			if (optarg[0] != '/' || strlen(optarg) > 40 || strpbrk(optarg, " \r\n") != NULL) {
+				fprintf(stderr, "netlab-bench: bad path: %s\n", optarg);
+				return 2;
+			}
+			b->o.path = optarg;
+			break;
+		case 'O':
+			b->o.loss_ms = parse_num(optarg, 1, 60000);
+			break;
+		case 'B':
+			b->o.batch = (int)parse_num(optarg, 1, 1024);
+			break;
 		case '4':
 		case '6':
 			want_family = ch == '4' ? AF_INET : AF_INET6;
@@ -1294,6 +1789,19 @@ main(int argc, char **argv)
 	}
 	if (b->o.window < b->o.wsize)
 		b->o.window = b->o.wsize;
+	if (b->o.proxy && b->o.mode != M_CONNECT) {
+		fprintf(stderr, "netlab-bench: --proxy-v%d is for connect mode\n", b->o.proxy);
+		return 2;
+	}
+	if (b->o.mode == M_UDP && !b->o.depth_set)
+		b->o.depth = 1;
+	if (b->o.mode == M_FLOOD && !conns_set)
+		b->o.conns = 1000;
+	if (b->o.mode == M_UDP && !b->o.daytime && !b->o.anyline && b->o.expect == NULL &&
+	    b->o.line < 8) {
+		fprintf(stderr, "netlab-bench: udp echo needs -l 8 or more (a tag per datagram)\n");
+		return 2;
+	}
 	if (b->o.pid > 0 && kill(b->o.pid, 0) < 0) {
 		fprintf(stderr, "netlab-bench: no process %d\n", (int)b->o.pid);
 		return 2;
@@ -1304,7 +1812,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	b->rng = (now_ns() ^ ((uint64_t)getpid() << 32)) | 1;
-	if (b->o.mode == M_BULK) {
+	if (b->o.mode == M_BULK || b->o.mode == M_STUFF) {
 		bulk_fill_pool(b);
 	} else {
 		/* Printable bytes, no newline: echo lines are cut from here. */
@@ -1315,6 +1823,19 @@ main(int argc, char **argv)
 		perror("netlab-bench: epoll_create1");
 		return 2;
 	}
+	switch (b->o.mode) {
+	case M_UDP:
+		return run_udp(b);
+	case M_FLOOD:
+		return run_flood(b);
+	case M_CHARGEN:
+		chargen_fill(b);
+		break;
+	default:
+		break;
+	}
 	alloc_conns(b);
-	return b->o.mode == M_HOLD ? run_hold(b) : run_load(b);
+	if (b->o.mode == M_HOLD)
+		return run_hold(b);
+	return b->o.mode == M_STUFF ? run_stuff(b) : run_load(b);
 }
