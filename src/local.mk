@@ -20,6 +20,7 @@ src_libnetlabd_a_SOURCES = \
 	src/proto/hello.c \
 	src/proto/echo.c \
 	src/proto/add.c \
+	src/proto/discard.c \
 	src/admit/acl.c src/admit/acl.h \
 	src/admit/srctab.c src/admit/srctab.h \
 	src/admit/floodlog.h \

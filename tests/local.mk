@@ -30,7 +30,8 @@ tests_unit_acl_CFLAGS = $(src_libnetlabd_a_CFLAGS)
 tests_unit_acl_LDADD = $(NETLABD_LIBS)
 
 # Integration tests: the real daemon on free loopback ports, IPv4 and IPv6.
-CORE_PY_TESTS = tests/test_protocols.py tests/test_config.py tests/test_lifecycle.py
+CORE_PY_TESTS = tests/test_protocols.py tests/test_config.py tests/test_lifecycle.py \
+	tests/test_classic.py
 TESTS += $(CORE_PY_TESTS)
 EXTRA_DIST += $(CORE_PY_TESTS)
 

@@ -5,13 +5,14 @@
 
 #include "proto/proto.h"
 
-extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add;
+extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add, proto_discard;
 
 static const struct proto *const proto_table[] = {
 	&proto_daytime,
 	&proto_hello,
 	&proto_echo,
 	&proto_add,
+	&proto_discard,
 	NULL,
 };
 

@@ -405,6 +405,18 @@ check_hello(struct run *r, int what)
 		check_line(r, "\n", 0);	/* message may be "" */
 }
 
+/* discard: never a byte back; it closes only when the client does. */
+static void
+check_discard(struct run *r, int what)
+{
+	if (r->outlen != 0)
+		fail("discard wrote %zu bytes", r->outlen);
+	if (evbuffer_get_length(r->io.in) != 0)
+		fail("discard kept %zu bytes", evbuffer_get_length(r->io.in));
+	if (r->closing != (what == CALL_EOF))
+		fail("discard closing=%d after call %d", r->closing, what);
+}
+
 /*
  * A config with one service whose string option opt is set to the first
  * len bytes of s (up to a NUL), quoted for libconfuse.  *plain tells whether
@@ -457,6 +469,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sc = plain_conf->svcs[0];
 		check = check_add;
 		outcap = size;
+	} else if (strcmp(proto_name, "discard") == 0) {
+		sc = plain_conf->svcs[0];
+		check = check_discard;
+		outcap = 1;
 	} else if (strcmp(proto_name, "echo") == 0) {
 		sc = echo_confs[sel % (sizeof(echo_confs) / sizeof(echo_confs[0]))]->svcs[0];
 		check = check_echo;
