@@ -263,6 +263,21 @@ def is_closed(s, timeout=2):
 
 HOSTS = ["127.0.0.1", "::1"] if have_ipv6() else ["127.0.0.1"]
 
+# Under valgrind (tests/valgrind.sh) time, CPU and RSS say nothing about netlabd.
+MEASURE_OFF = bool(WRAPPER) or bool(os.environ.get("NETLAB_UNDER_VALGRIND"))
+
+
+def built_with_asan():
+    """AddressSanitizer's shadow memory and quarantine make RSS meaningless."""
+    try:
+        with open(NETLABD, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+RSS_OFF = MEASURE_OFF or built_with_asan()
+
 
 def main():
     if not os.access(NETLABD, os.X_OK):

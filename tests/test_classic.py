@@ -1,4 +1,5 @@
-"""The classic small services of SPEC section 12 over TCP, IPv4 and IPv6: discard (RFC 863)."""
+"""The classic small services of SPEC section 12 over TCP, IPv4 and IPv6: discard (RFC 863),
+chargen (RFC 864)."""
 import os
 import socket
 import sys
@@ -51,6 +52,78 @@ class Discard(unittest.TestCase):
         port = s.getsockname()[1]
         self.d.wait_log(r"^discard: accepted connection from 127\.0\.0\.1, port=%d$" % port)
         s.close()
+
+
+def chargen_pattern(nlines, first=0):
+    """RFC 864: 72 of the 95 printable characters and CRLF, each line one later."""
+    ring = bytes(range(0x20, 0x7f))
+    out = []
+    for n in range(first, first + nlines):
+        start = (1 + n) % 95
+        out.append((ring * 2)[start:start + 72] + b"\r\n")
+    return b"".join(out)
+
+
+class Chargen(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.port = nt.free_port()
+        cls.d = nt.Daemon("service chargen { port = %d address = { %s } }\n"
+                          % (cls.port, ", ".join('"%s"' % h for h in nt.HOSTS))).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def test_pattern_exact(self):
+        # Three cycles of 95 lines and then some: the ring wraps exactly.
+        want = chargen_pattern(95 * 3 + 40)
+        self.assertTrue(want.startswith(b'!"#$%&\'()*+,-./0123'))
+        self.assertEqual(want[74:76], b'"#')
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                s = nt.connect(host, self.port)
+                got = nt.recv_exact(s, len(want))
+                self.assertEqual(got, want)
+                # What the client sends is ignored; the stream goes on.
+                s.sendall(b"stop please\n")
+                self.assertEqual(len(nt.recv_exact(s, 100000)), 100000)
+                s.close()
+
+    def test_client_close_ends_it(self):
+        s = nt.connect("127.0.0.1", self.port)
+        nt.recv_exact(s, 1000)
+        port = s.getsockname()[1]
+        s.close()
+        self.d.wait_log(r"^chargen: accepted connection from 127\.0\.0\.1, port=%d$" % port)
+        deadline = time.monotonic() + 5 * nt.SLOW
+        while nt.stats(self.d, "chargen")["active"] != 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(nt.stats(self.d, "chargen")["active"], 0)
+
+    @unittest.skipIf(nt.RSS_OFF, "RSS says nothing under valgrind or AddressSanitizer")
+    def test_non_reading_clients_bounded(self):
+        # Clients that never read: each holds at most the high-water mark, not an
+        # endless stream; the daemon stays small and serves others.
+        nt.own_nofile(2000)
+        before = self.d.rss_kib()
+        held = []
+        try:
+            for _ in range(300):
+                s = nt.connect("127.0.0.1", self.port)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                held.append(s)
+            time.sleep(2 * nt.SLOW)
+            rss = self.d.rss_kib()
+            print("\nchargen: RSS %d KiB before, %d KiB with 300 non-reading clients"
+                  % (before, rss), file=sys.stderr)
+            self.assertLess(rss, 64 * 1024)
+            other = nt.connect("::1" if "::1" in nt.HOSTS else "127.0.0.1", self.port)
+            self.assertEqual(nt.recv_exact(other, 7030), chargen_pattern(95))
+            other.close()
+        finally:
+            for s in held:
+                s.close()
 
 
 if __name__ == "__main__":

@@ -17,20 +17,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlabtest as nt  # noqa: E402
 
-# Under valgrind (tests/valgrind.sh) time, CPU and RSS say nothing about netlabd.
-MEASURE_OFF = bool(nt.WRAPPER) or bool(os.environ.get("NETLAB_UNDER_VALGRIND"))
-
-
-def built_with_asan():
-    """AddressSanitizer's shadow memory and quarantine make RSS meaningless."""
-    try:
-        with open(nt.NETLABD, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
-RSS_OFF = MEASURE_OFF or built_with_asan()
+MEASURE_OFF = nt.MEASURE_OFF
+RSS_OFF = nt.RSS_OFF
 
 IDLE = 5000
 PER_SOURCE = 100

@@ -5,7 +5,8 @@
 
 #include "proto/proto.h"
 
-extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add, proto_discard;
+extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add, proto_discard,
+    proto_chargen;
 
 static const struct proto *const proto_table[] = {
 	&proto_daytime,
@@ -13,6 +14,7 @@ static const struct proto *const proto_table[] = {
 	&proto_echo,
 	&proto_add,
 	&proto_discard,
+	&proto_chargen,
 	NULL,
 };
 

@@ -59,6 +59,7 @@ struct run {
 	int			 closing;	/* st reached CONN_CLOSING */
 	int			 eof;		/* the client half-closed */
 	size_t			 max_line;	/* echo only */
+	size_t			 base;		/* chargen: bytes checked and forgotten before out */
 };
 
 static const struct proto *proto;
@@ -211,7 +212,7 @@ run_drive(struct run *r, uint8_t ctl, uint8_t appetite, void (*check)(struct run
 	else
 		r->sock &= 0x7fffffffu;
 	call(r, DRIVE_START, check, CALL_START);
-	while (!r->closing && (r->fed < r->size || (r->p->drained != NULL && rounds < 64))) {
+	while (!r->closing && (r->fed < r->size || (r->p->drained != NULL && rounds < 6))) {
 		size_t batch = ctl & 0x40 ? 1 + rnd(&seed) % 32 : 1;
 
 		rounds++;
@@ -417,6 +418,42 @@ check_discard(struct run *r, int what)
 		fail("discard closing=%d after call %d", r->closing, what);
 }
 
+/* chargen: the RFC 864 ring without a break, whatever the client sends; closes only at eof. */
+#define CHARGEN_LINE	(WIRE_CHARGEN_LINE + 2)
+#define CHARGEN_CYCLE	(95 * CHARGEN_LINE)
+
+static void
+check_chargen(struct run *r, int what)
+{
+	static char ring[2 * CHARGEN_CYCLE];
+
+	if (ring[0] == 0)
+		for (size_t i = 0; i < sizeof(ring); i++) {
+			size_t line = i / CHARGEN_LINE, col = i % CHARGEN_LINE;
+
+			ring[i] = col == WIRE_CHARGEN_LINE ? '\r' : col == WIRE_CHARGEN_LINE + 1 ?
+			    '\n' : (char)(' ' + (1 + line + col) % 95);
+		}
+	for (size_t i = r->seen; i < r->outlen;) {
+		size_t at = (r->base + i) % CHARGEN_CYCLE, n = r->outlen - i;
+
+		if (n > CHARGEN_CYCLE)
+			n = CHARGEN_CYCLE;
+		if (memcmp(r->out + i, ring + at, n) != 0)
+			fail("the pattern breaks within bytes %zu..%zu", r->base + i, r->base + i + n);
+		i += n;
+	}
+	if (what == CALL_START && r->outlen == 0)
+		fail("chargen said nothing at start");
+	if (r->closing != (what == CALL_EOF))
+		fail("chargen closing=%d after call %d", r->closing, what);
+	if (what == CALL_INPUT && evbuffer_get_length(r->io.in) != 0)
+		fail("chargen kept input");
+	/* Checked: forget it, the stream is endless. */
+	r->base += r->outlen;
+	r->outlen = r->seen = 0;
+}
+
 /*
  * A config with one service whose string option opt is set to the first
  * len bytes of s (up to a NUL), quoted for libconfuse.  *plain tells whether
@@ -469,6 +506,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sc = plain_conf->svcs[0];
 		check = check_add;
 		outcap = size;
+	} else if (strcmp(proto_name, "chargen") == 0) {
+		sc = plain_conf->svcs[0];
+		check = check_chargen;
+		outcap = 4 * 1024 * 1024;
 	} else if (strcmp(proto_name, "discard") == 0) {
 		sc = plain_conf->svcs[0];
 		check = check_discard;
