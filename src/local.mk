@@ -22,6 +22,7 @@ src_libnetlabd_a_SOURCES = \
 	src/proto/add.c \
 	src/proto/discard.c \
 	src/proto/chargen.c \
+	src/proto/time.c \
 	src/admit/acl.c src/admit/acl.h \
 	src/admit/srctab.c src/admit/srctab.h \
 	src/admit/floodlog.h \

@@ -1,7 +1,8 @@
 """The classic small services of SPEC section 12 over TCP, IPv4 and IPv6: discard (RFC 863),
-chargen (RFC 864)."""
+chargen (RFC 864), time (RFC 868)."""
 import os
 import socket
+import struct
 import sys
 import time
 import unittest
@@ -124,6 +125,42 @@ class Chargen(unittest.TestCase):
         finally:
             for s in held:
                 s.close()
+
+
+RFC868_EPOCH = 2208988800   # seconds from 1900-01-01 to 1970-01-01
+
+
+class Time(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.port = nt.free_port()
+        cls.d = nt.Daemon("service time { port = %d address = { %s } }\n"
+                          % (cls.port, ", ".join('"%s"' % h for h in nt.HOSTS))).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def test_four_bytes_then_close(self):
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                s = nt.connect(host, self.port)
+                data, how = nt.recv_until_close(s)
+                s.close()
+                self.assertEqual(how, "eof")
+                self.assertEqual(len(data), 4)
+                t = struct.unpack(">I", data)[0]
+                # Seconds since 1900, modulo 2^32 (it wraps in 2036).
+                now = (int(time.time()) + RFC868_EPOCH) % (1 << 32)
+                self.assertLessEqual(abs(t - now), 2)
+
+    def test_input_ignored(self):
+        s = nt.connect("127.0.0.1", self.port)
+        s.sendall(b"what time is it?\n")
+        data, how = nt.recv_until_close(s)
+        s.close()
+        self.assertEqual(len(data), 4)
+        self.assertIn(how, ("eof", "reset"))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ COMMANDS = ("daytime", "hello", "echo", "add", "time")
 TIMING = not (nt.WRAPPER or os.environ.get("NETLAB_UNDER_VALGRIND"))
 
 # The daemon features two classes wait for: turn the default to "1" when merged.
-DAEMON_TIME = os.environ.get("NETLAB_TEST_TIME", "0") == "1"
+DAEMON_TIME = os.environ.get("NETLAB_TEST_TIME", "1") == "1"
 DAEMON_UDP = os.environ.get("NETLAB_TEST_UDP", "0") == "1"
 
 

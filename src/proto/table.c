@@ -6,7 +6,7 @@
 #include "proto/proto.h"
 
 extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add, proto_discard,
-    proto_chargen;
+    proto_chargen, proto_time;
 
 static const struct proto *const proto_table[] = {
 	&proto_daytime,
@@ -15,6 +15,7 @@ static const struct proto *const proto_table[] = {
 	&proto_add,
 	&proto_discard,
 	&proto_chargen,
+	&proto_time,
 	NULL,
 };
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -406,6 +407,24 @@ check_hello(struct run *r, int what)
 		check_line(r, "\n", 0);	/* message may be "" */
 }
 
+/* time: four bytes, the seconds since 1900 within a few seconds of ours, then close. */
+static void
+check_time(struct run *r, int what)
+{
+	if (what == CALL_START) {
+		uint32_t got, want = (uint32_t)((uint64_t)time(NULL) + WIRE_TIME_EPOCH);
+
+		if (r->outlen != WIRE_TIME_LEN || !r->closing)
+			fail("time wrote %zu bytes, closing=%d", r->outlen, r->closing);
+		got = (uint32_t)r->out[0] << 24 | (uint32_t)r->out[1] << 16 |
+		    (uint32_t)r->out[2] << 8 | r->out[3];
+		if (got - want + 5 > 10)
+			fail("time says %u, the clock %u", got, want);
+	} else if (r->outlen != WIRE_TIME_LEN) {
+		fail("time wrote more after its four bytes");
+	}
+}
+
 /* discard: never a byte back; it closes only when the client does. */
 static void
 check_discard(struct run *r, int what)
@@ -506,6 +525,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sc = plain_conf->svcs[0];
 		check = check_add;
 		outcap = size;
+	} else if (strcmp(proto_name, "time") == 0) {
+		sc = plain_conf->svcs[0];
+		check = check_time;
+		outcap = WIRE_TIME_LEN;
 	} else if (strcmp(proto_name, "chargen") == 0) {
 		sc = plain_conf->svcs[0];
 		check = check_chargen;
