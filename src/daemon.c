@@ -76,7 +76,11 @@ count_listeners(struct worker *w)
 static void
 daemon_limits(struct daemon *d)
 {
-	d->w.max_conns = privs_raise_nofile(d->conf->max_conns, count_listeners(&d->w));
+	int n = count_listeners(&d->w);
+
+	d->w.max_conns = privs_raise_nofile(d->conf->max_conns, n);
+	/* The table of connections by descriptor, made now rather than while clients come. */
+	(void)worker_reserve(&d->w, (size_t)d->w.max_conns + (size_t)n + PRIVS_SPARE_FDS);
 }
 
 static void

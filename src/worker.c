@@ -26,7 +26,6 @@ int
 worker_init(struct worker *w)
 {
 	TAILQ_INIT(&w->listeners);
-	TAILQ_INIT(&w->conns);
 	TAILQ_INIT(&w->floods);
 	w->base = base_new();
 	w->rbuf = malloc(WORKER_READ_SIZE);
@@ -49,6 +48,7 @@ worker_free(struct worker *w)
 	if (w->scratch_out != NULL)
 		evbuffer_free(w->scratch_out);
 	free(w->rbuf);
+	free(w->conns);
 	if (w->base != NULL)
 		event_base_free(w->base);
 }
@@ -61,15 +61,53 @@ worker_stop(struct worker *w)
 		event_base_loopexit(w->base, NULL);
 }
 
-void
-worker_conn_added(struct worker *w)
+const struct timeval *
+worker_timeout(struct worker *w, int seconds)
 {
+	struct timeval tv = { seconds, 0 };
+	const struct timeval *common;
+
+	for (size_t i = 0; i < w->ntimeouts; i++)
+		if (w->timeouts[i].seconds == seconds)
+			return w->timeouts[i].tv;
+	if (w->ntimeouts == sizeof(w->timeouts) / sizeof(w->timeouts[0]) ||
+	    (common = event_base_init_common_timeout(w->base, &tv)) == NULL)
+		return NULL;
+	w->timeouts[w->ntimeouts].seconds = seconds;
+	w->timeouts[w->ntimeouts++].tv = common;
+	return common;
+}
+
+int
+worker_reserve(struct worker *w, size_t n)
+{
+	struct conn **v;
+
+	if (n <= w->nslots)
+		return 0;
+	if ((v = realloc(w->conns, n * sizeof(*v))) == NULL)
+		return -1;
+	for (size_t i = w->nslots; i < n; i++)
+		v[i] = NULL;
+	w->conns = v;
+	w->nslots = n;
+	return 0;
+}
+
+int
+worker_conn_add(struct worker *w, int fd, struct conn *c)
+{
+	if ((size_t)fd >= w->nslots && worker_reserve(w, ((size_t)fd + 1) * 2) < 0)
+		return -1;
+	w->conns[fd] = c;
 	w->nconns++;
+	return 0;
 }
 
 void
-worker_conn_removed(struct worker *w)
+worker_conn_remove(struct worker *w, int fd)
 {
+	w->conns[fd] = NULL;
 	if (--w->nconns == 0 && w->stopping)
 		event_base_loopexit(w->base, NULL);
 }

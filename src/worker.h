@@ -17,7 +17,6 @@
 
 struct conn;
 struct listener;
-TAILQ_HEAD(conn_list, conn);
 TAILQ_HEAD(listener_list, listener);
 
 #define WORKER_READ_SIZE	(64 * 1024)
@@ -25,7 +24,8 @@ TAILQ_HEAD(listener_list, listener);
 struct worker {
 	struct event_base	*base;
 	struct listener_list	 listeners;
-	struct conn_list	 conns;
+	struct conn		**conns;	/* by descriptor: memcached's conns[fd] */
+	size_t			 nslots;
 	int			 nconns;
 	int			 max_conns;	/* the global limit in force */
 	bool			 stopping;	/* no new clients; the loop ends with the last one */
@@ -36,6 +36,11 @@ struct worker {
 	struct evbuffer		*scratch_out;
 	struct floodlog_list	 floods;	/* services with a log summary due */
 	struct event		*flood_timer;
+	struct {
+		int		 seconds;
+		const struct timeval *tv;
+	}			 timeouts[16];	/* libevent common timeouts, by duration */
+	size_t			 ntimeouts;
 };
 
 /* The loop, its buffers and timers; -1 when out of memory. */
@@ -43,8 +48,16 @@ int	worker_init(struct worker *);
 void	worker_free(struct worker *);
 /* Stop taking new clients; the loop exits when the last connection closes (now, if none). */
 void	worker_stop(struct worker *);
-/* Connections count themselves in and out here. */
-void	worker_conn_added(struct worker *);
-void	worker_conn_removed(struct worker *);
+/*
+ * A timeout of that many seconds for event_add.  Connections share a few
+ * durations (idle-timeout), so they use libevent's common timeouts: a queue
+ * per duration instead of a heap slot per connection.
+ */
+const struct timeval *worker_timeout(struct worker *, int seconds);
+/* Room for connections on descriptors below n (made before clients come). */
+int	worker_reserve(struct worker *, size_t n);
+/* Connections enter and leave the table here; -1 when out of memory. */
+int	worker_conn_add(struct worker *, int fd, struct conn *);
+void	worker_conn_remove(struct worker *, int fd);
 
 #endif

@@ -198,3 +198,13 @@ admit_release(struct service *s, const struct peer *peer)
 	stats.active--;
 	srctab_dec(&s->sources, peer_source_key(peer));
 }
+
+void
+admit_revoke(struct worker *w, struct service *s, const struct peer *peer,
+    enum stats_refusal why)
+{
+	admit_release(s, peer);
+	s->stats.accepted--;
+	stats.accepted--;
+	admit_refuse(w, s, peer, why);
+}

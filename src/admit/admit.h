@@ -25,6 +25,8 @@ bool	admit_conn(struct worker *, struct service *, const struct svc_conf *,
 	    const struct peer *peer, const struct peer *via);
 /* An admitted connection is gone. */
 void	admit_release(struct service *, const struct peer *peer);
+/* An admitted client could not be served after all (no memory): counted as refused instead. */
+void	admit_revoke(struct worker *, struct service *, const struct peer *, enum stats_refusal);
 /* Count and log a refusal decided elsewhere (no memory for the connection). */
 void	admit_refuse(struct worker *, struct service *, const struct peer *, enum stats_refusal);
 /* Count a dropped datagram; its line is part of the next summary. */

@@ -25,7 +25,6 @@
 #include "session/conn.h"
 #include "session/drive.h"
 #include "stats.h"
-#include "tailq.h"
 #include "worker.h"
 
 /* How long a closing connection drains what the client still sends, so it sees our FIN, not a reset. */
@@ -46,6 +45,7 @@ conn_rd(struct conn *c)
 static void *
 conn_pstate(struct conn *c)
 {
+	/* event_size is rounded to 16: the protocol's state is aligned for anything. */
 	return c->extra + event_size;
 }
 
@@ -55,26 +55,45 @@ conn_cf(const struct conn *c)
 	return c->run->cf;
 }
 
+/* The optional part, made on first need; false when out of memory. */
+static bool
+conn_io(struct conn *c)
+{
+	return c->io != NULL || (c->io = calloc(1, sizeof(*c->io))) != NULL;
+}
+
+static void
+conn_io_free(struct conn *c)
+{
+	struct conn_io *io = c->io;
+
+	if (io == NULL)
+		return;
+	if (io->wr != NULL)
+		event_free(io->wr);
+	if (io->timer != NULL)
+		event_free(io->timer);
+	if (io->out != NULL)
+		evbuffer_free(io->out);
+	free(io->left);
+	free(io);
+	c->io = NULL;
+}
+
 static void
 conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
+	int fd = c->fd;
 
-	TAILQ_REMOVE(&w->conns, c, entry);
 	admit_release(c->svc, &c->peer);
 	event_del(conn_rd(c));
-	if (c->wr != NULL)
-		event_free(c->wr);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	if (c->out != NULL)
-		evbuffer_free(c->out);
-	free(c->left);
-	close(c->fd);
+	conn_io_free(c);
+	close(fd);
 	svc_run_unref(c->run);
 	service_unref(c->svc);
 	free(c);
-	worker_conn_removed(w);
+	worker_conn_remove(w, fd);
 }
 
 static void
@@ -89,7 +108,13 @@ conn_log(struct conn *c, int pri, const char *what)
 static size_t
 conn_pending(const struct conn *c)
 {
-	return c->out != NULL ? evbuffer_get_length(c->out) : 0;
+	return c->io != NULL && c->io->out != NULL ? evbuffer_get_length(c->io->out) : 0;
+}
+
+static size_t
+conn_nleft(const struct conn *c)
+{
+	return c->io != NULL ? c->io->nleft : 0;
 }
 
 static bool
@@ -97,41 +122,56 @@ conn_timer_on(struct conn *c, int seconds)
 {
 	struct timeval tv = { seconds, 0 };
 
-	if (c->timer == NULL && (c->timer = evtimer_new(c->w->base, conn_deadline, c)) == NULL)
+	if (!conn_io(c) ||
+	    (c->io->timer == NULL && (c->io->timer = evtimer_new(c->w->base, conn_deadline, c)) == NULL))
 		return false;
-	evtimer_add(c->timer, &tv);
+	evtimer_add(c->io->timer, &tv);
 	return true;
+}
+
+/* The idle timeout, or NULL for none. */
+static const struct timeval *
+conn_idle_tv(struct conn *c, struct timeval *tv)
+{
+	const struct svc_conf *cf = conn_cf(c);
+	const struct timeval *common;
+
+	if (cf->idle_timeout <= 0)
+		return NULL;
+	if ((common = worker_timeout(c->w, cf->idle_timeout)) != NULL)
+		return common;
+	tv->tv_sec = cf->idle_timeout;
+	tv->tv_usec = 0;
+	return tv;
 }
 
 static bool
 conn_write_on(struct conn *c, bool on)
 {
-	const struct svc_conf *cf = conn_cf(c);
-	struct timeval tv = { cf->idle_timeout, 0 };
+	struct timeval tv;
 
 	if (!on) {
-		if (c->wr != NULL)
-			event_del(c->wr);
+		if (c->io != NULL && c->io->wr != NULL)
+			event_del(c->io->wr);
 		return true;
 	}
-	if (c->wr == NULL &&
-	    (c->wr = event_new(c->w->base, c->fd, EV_WRITE | EV_PERSIST, conn_writable, c)) == NULL)
+	if (!conn_io(c) || (c->io->wr == NULL && (c->io->wr = event_new(c->w->base, c->fd,
+	    EV_WRITE | EV_PERSIST, conn_writable, c)) == NULL))
 		return false;
 	/* A client that stops reading its replies is idle too. */
-	if (!event_pending(c->wr, EV_WRITE, NULL))
-		event_add(c->wr, cf->idle_timeout > 0 ? &tv : NULL);
+	if (!event_pending(c->io->wr, EV_WRITE, NULL))
+		event_add(c->io->wr, conn_idle_tv(c, &tv));
 	return true;
 }
 
 static void
 conn_read_on(struct conn *c, bool on, bool idle_timeout)
 {
-	const struct svc_conf *cf = conn_cf(c);
-	struct timeval tv = { cf->idle_timeout, 0 };
+	struct timeval tv;
 
 	/* Re-adding a pending event would reschedule its timeout every round trip. */
 	if (on && !event_pending(conn_rd(c), EV_READ, NULL))
-		event_add(conn_rd(c), idle_timeout && cf->idle_timeout > 0 ? &tv : NULL);
+		event_add(conn_rd(c), idle_timeout ? conn_idle_tv(c, &tv) : NULL);
 	else if (!on)
 		event_del(conn_rd(c));
 }
@@ -166,6 +206,11 @@ conn_enter(struct conn *c, enum conn_state st)
 	switch (st) {
 	case CONN_OPEN:
 		conn_read_on(c, true, true);
+		/* Back between requests with nothing held: only the read event stays. */
+		if (pending == 0 && conn_nleft(c) == 0 && conn_cf(c)->proto->drained == NULL) {
+			conn_io_free(c);
+			return true;
+		}
 		break;
 	case CONN_PAUSED:
 		conn_read_on(c, false, false);
@@ -207,12 +252,12 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 
 	if (len == 0)
 		return true;
-	if (len > UINT32_MAX || (c->left = malloc(len)) == NULL) {
+	if (len > UINT32_MAX || !conn_io(c) || (c->io->left = malloc(len)) == NULL) {
 		evbuffer_drain(in, len);
 		return false;
 	}
-	evbuffer_remove(in, c->left, len);
-	c->nleft = (uint32_t)len;
+	evbuffer_remove(in, c->io->left, len);
+	c->io->nleft = (uint32_t)len;
 	return true;
 }
 
@@ -222,8 +267,8 @@ conn_send(struct conn *c, struct evbuffer *out)
 {
 	if (evbuffer_get_length(out) == 0)
 		return true;
-	if (c->out != NULL && evbuffer_get_length(c->out) > 0)
-		return evbuffer_add_buffer(c->out, out) == 0;
+	if (conn_pending(c) > 0)
+		return evbuffer_add_buffer(c->io->out, out) == 0;
 	if (evbuffer_write(out, c->fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR) {
 		evbuffer_drain(out, evbuffer_get_length(out));
@@ -232,11 +277,11 @@ conn_send(struct conn *c, struct evbuffer *out)
 	}
 	if (evbuffer_get_length(out) == 0)
 		return true;
-	if (c->out == NULL && (c->out = evbuffer_new()) == NULL) {
+	if (!conn_io(c) || (c->io->out == NULL && (c->io->out = evbuffer_new()) == NULL)) {
 		evbuffer_drain(out, evbuffer_get_length(out));
 		return false;
 	}
-	return evbuffer_add_buffer(c->out, out) == 0;
+	return evbuffer_add_buffer(c->io->out, out) == 0;
 }
 
 /*
@@ -256,12 +301,13 @@ conn_run(struct conn *c, enum drive_event ev, const void *data, size_t n)
 	enum conn_state st;
 	bool ok;
 
-	if (c->left != NULL) {
+	if (c->io != NULL && c->io->left != NULL) {
 		/* The chain owns the bytes from here on: freed when they are consumed. */
-		if (evbuffer_add_reference(io.in, c->left, c->nleft, conn_keep_free, NULL) < 0)
+		if (evbuffer_add_reference(io.in, c->io->left, c->io->nleft, conn_keep_free,
+		    NULL) < 0)
 			goto nomem;
-		c->left = NULL;
-		c->nleft = 0;
+		c->io->left = NULL;
+		c->io->nleft = 0;
 	}
 	if (n > 0 && evbuffer_add(io.in, data, n) < 0)
 		goto nomem;
@@ -343,7 +389,7 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 		conn_idle(c);
 		return;
 	}
-	if (c->out != NULL && evbuffer_write(c->out, fd) < 0 && errno != EAGAIN &&
+	if (conn_pending(c) > 0 && evbuffer_write(c->io->out, fd) < 0 && errno != EAGAIN &&
 	    errno != EWOULDBLOCK && errno != EINTR) {
 		log_debug("%s: write to a client: %s", c->svc->name, strerror(errno));
 		conn_close(c);
@@ -366,7 +412,7 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 		/* Reading again: first what arrived before the pause, then the protocol's turn. */
 		if (!conn_run(c, DRIVE_DRAINED, NULL, 0))
 			break;
-		if (c->nleft > 0 && c->state == CONN_OPEN)
+		if (conn_nleft(c) > 0 && c->state == CONN_OPEN)
 			(void)conn_run(c, DRIVE_INPUT, NULL, 0);
 		break;
 	default:
@@ -397,10 +443,7 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c) + event_size + cf->proto->state_size)) == NULL) {
-		admit_release(s, &peer);
-		s->stats.accepted--;
-		stats.accepted--;
-		admit_refuse(w, s, &peer, REFUSE_NOMEM);
+		admit_revoke(w, s, &peer, REFUSE_NOMEM);
 		close(fd);
 		return;
 	}
@@ -412,8 +455,14 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 	c->run = run;
 	run->refcnt++;
 	event_assign(conn_rd(c), w->base, fd, EV_READ | EV_PERSIST, conn_readable, c);
-	TAILQ_INSERT_TAIL(&w->conns, c, entry);
-	worker_conn_added(w);
+	if (worker_conn_add(w, fd, c) < 0) {
+		svc_run_unref(run);
+		service_unref(s);
+		free(c);
+		admit_revoke(w, s, &peer, REFUSE_NOMEM);
+		close(fd);
+		return;
+	}
 	c->state = CONN_OPEN;
 	(void)conn_run(c, DRIVE_START, NULL, 0);
 }
@@ -421,8 +470,7 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 void
 conns_close_all(struct worker *w)
 {
-	struct conn *c;
-
-	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
-		conn_close(c);
+	for (size_t fd = 0; fd < w->nslots && w->nconns > 0; fd++)
+		if (w->conns[fd] != NULL)
+			conn_close(w->conns[fd]);
 }

@@ -7,7 +7,6 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
-#include <sys/queue.h>
 
 #include <event2/event.h>
 #include <event2/buffer.h>
@@ -18,21 +17,29 @@ struct service;
 struct svc_run;
 struct worker;
 
+/* What a connection needs only while it holds bytes or waits on more than reads. */
+struct conn_io {
+	unsigned char		*left;		/* input the protocol has not consumed yet */
+	uint32_t		 nleft;
+	struct evbuffer		*out;		/* output the socket has not taken yet */
+	struct event		*wr;		/* writable */
+	struct event		*timer;		/* a fixed deadline: the PROXY header, lingering */
+};
+
+/*
+ * An idle connection is this struct and its read event, nothing more: the
+ * worker finds it by descriptor, and conn_io is made only when needed.
+ */
 struct conn {
-	TAILQ_ENTRY(conn)	 entry;
 	struct worker		*w;
 	struct service		*svc;
 	struct svc_run		*run;		/* the settings it started with */
-	unsigned char		*left;		/* input the protocol has not consumed yet */
-	struct evbuffer		*out;		/* output the socket has not taken yet; NULL when none */
-	struct event		*wr;		/* made once output is left over */
-	struct event		*timer;		/* a fixed deadline: the PROXY header, lingering */
+	struct conn_io		*io;		/* NULL while it holds nothing */
 	struct peer		 peer;
-	uint32_t		 nleft;
 	int			 fd;
 	uint8_t			 state;		/* enum conn_state (session/drive.h) */
 	/* Then the read event (event_get_struct_event_size() bytes) and the protocol's state. */
-	_Alignas(16) unsigned char extra[];
+	_Alignas(8) unsigned char extra[];
 };
 
 /* A client the listener accepted on service s: admit it, then serve it (or close fd). */
