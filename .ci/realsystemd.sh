@@ -413,6 +413,7 @@ wait_file() {
 	local n=$(( $2 * 20 ))
 	while [ ! -e "$1" ] && [ "$n" -gt 0 ]; do sleep 0.05; n=$(( n - 1 )); done
 }
+restart_answers() { ct systemctl restart netlabd && all_answer "$hello_msg"; }
 main_pid() { ct systemctl show -p MainPID --value netlabd.service; }
 prop() { ct systemctl show -p "$2" --value "$1"; }
 socket_ok() {
@@ -575,23 +576,32 @@ starts=$(journal_since "$c2" -u netlabd.service -o cat | grep -c '^Starting netl
 say "     clients while broken: $(cat "$work/load.out"); $starts start attempts"
 check broken-socket "netlabd.socket stays active while the config is broken (never failed)" socket_ok
 check broken-socket "client-triggered starts are paced ($starts attempts in ~6 s, <= 12)" test "$starts" -le 12
-# Any package install runs daemon-reload: the generator cannot read the
-# config and netlabd.socket falls back to its shipped list, the same sockets.
-check broken-reload "systemctl daemon-reload with the broken config succeeds" ct systemctl daemon-reload
-targets=()
-for p in "$DAYTIME" "$HELLO" "$ECHO" "$ADD"; do targets+=("127.0.0.1:$p" "[::1]:$p"); done
-if out=$(client closes 5 "${targets[@]}" 2>&1); then
-	ok "after it every port is still listening, its clients closed, not refused"
-else
-	bad broken-reload "after it every port is still listening, its clients closed, not refused: $out"
-fi
-check broken-reload "netlabd.socket is active" socket_ok
+# Fixed within the old start limit's 10 s: the first restart must work.
 printf '%s\n' "$howdy_conf" | set_conf
 t0=$(date +%s%N)
 check broken-fixed "after the fix, the first systemctl restart netlabd succeeds" ct systemctl restart netlabd
 check broken-fixed "and every service answers at once over IPv4 and IPv6" all_answer HOWDY
 say "     fix to all answering: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check broken-fixed "netlabd.socket is active" socket_ok
+
+stage "daemon-reload while the config is broken"
+# Any package install runs daemon-reload: the generator cannot read the
+# config and netlabd.socket falls back to its shipped list, the same sockets.
+printf '%s\n' "$broken_conf" | set_conf
+ct systemctl stop netlabd.service
+check broken-reload "systemctl daemon-reload with the broken config succeeds" ct systemctl daemon-reload
+targets=()
+for p in "$DAYTIME" "$HELLO" "$ECHO" "$ADD"; do targets+=("127.0.0.1:$p" "[::1]:$p"); done
+if out=$(client closes 5 "${targets[@]}" 2>&1); then
+	ok "every port still listens, and closes its clients (not refused) ($out)"
+else
+	bad broken-reload "every port still listens, and closes its clients (not refused): $out"
+fi
+check broken-reload "netlabd.socket is active" socket_ok
+printf '%s\n' "$howdy_conf" | set_conf
+ct systemctl daemon-reload
+check broken-reload "after the fix, daemon-reload and restart: every service answers over IPv4 and IPv6" \
+	restart_answers
 
 stage "moving a port: echo from $ECHO to 7 (fault 3)"
 moved_conf=$(printf '%s\n' "$howdy_conf" | sed "s/port *= *$ECHO\$/port = 7/")
