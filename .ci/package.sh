@@ -5,6 +5,8 @@
 # Run as root from anywhere in the repository on a Debian 12 machine (after
 # apt-get update).  It builds `git archive HEAD` in a temp dir, never in the
 # work tree.  DEB_BUILD_OPTIONS=nocheck skips the test suite inside the build.
+# NETLABD_DEB_OUT=DIR copies the built .deb into DIR, for the later stages
+# (.ci/realsystemd.sh), so that CI builds the package once.
 # Exits non-zero on the first failure; KEEP=1 keeps the temp dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +79,9 @@ else
 	esac
 fi
 [ -f "$deb" ] || fail "no $deb"
+if [ -n "${NETLABD_DEB_OUT:-}" ]; then
+	run cp "$deb" "$NETLABD_DEB_OUT/"
+fi
 run dpkg-deb --info "$deb"
 run dpkg-deb --contents "$deb"
 

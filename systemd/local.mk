@@ -1,14 +1,22 @@
-# systemd units and the tests of socket activation, sd_notify and restarts.
+# systemd units, the generator that derives netlabd.socket from netlabd.conf,
+# and the tests of socket activation, sd_notify and restarts.
 #
-# netlabd.service is made from netlabd.service.in at make time, not by
-# AC_CONFIG_FILES, so that @sbindir@ is a full path and not ${exec_prefix}/sbin.
+# netlabd.service and netlabd-generator are made from their .in files at make
+# time, not by AC_CONFIG_FILES, so that @sbindir@ is a full path and not
+# ${exec_prefix}/sbin.
 systemdsystemunit_DATA = systemd/netlabd.service systemd/netlabd.socket
-CLEANFILES += systemd/netlabd.service
+# systemd looks for system generators next to the system units:
+# /lib/systemd/system-generators on Debian 12 (systemd.pc's
+# systemdsystemgeneratordir), /usr/local/lib/systemd/system-generators for a
+# /usr/local build; inside the prefix under distcheck.
+systemdsystemgeneratordir = $(systemdsystemunitdir)-generators
+systemdsystemgenerator_SCRIPTS = systemd/netlabd-generator
+CLEANFILES += systemd/netlabd.service systemd/netlabd-generator
 EXTRA_DIST += \
 	systemd/netlabd.service.in \
 	systemd/netlabd.socket \
-	systemd/examples/netlabd-echo.socket \
-	systemd/examples/netlabd-hello-local.socket
+	systemd/netlabd-generator.in \
+	systemd/examples/netlabd-socket-override.conf
 
 systemd_edit = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
@@ -18,6 +26,11 @@ systemd/netlabd.service: $(srcdir)/systemd/netlabd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) systemd && \
 	$(systemd_edit) $(srcdir)/systemd/netlabd.service.in > $@.tmp && \
 	mv $@.tmp $@
+
+systemd/netlabd-generator: $(srcdir)/systemd/netlabd-generator.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && \
+	$(systemd_edit) $(srcdir)/systemd/netlabd-generator.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
 
 TESTS += \
 	tests/test_units.sh \

@@ -2,6 +2,7 @@
 by a holder are matched to services by name, else by port; a service that
 got sockets binds none of its own; the rest is logged and closed."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -358,6 +359,49 @@ class HolderTest(unittest.TestCase):
         self.assertEqual(talk("127.0.0.1", p)[0], b"HELLO\n")
         self.assertEqual(listening(d.pid), passed)
         self.assertTrue(refused("127.0.0.2", p))
+
+    def test_broken_config_at_start_closes_pending(self):
+        # systemd started netlabd because clients are waiting on its sockets;
+        # with a broken config it must not leave them there, or systemd
+        # starts it again at once for the same clients, in a tight loop.
+        p, q, u = nt.free_ports(3)
+        holder = sockholder.Holder()
+        self.addCleanup(holder.close)
+        holder.listen("127.0.0.1", p)
+        holder.listen("127.0.0.1", q, "echo")
+        holder.listen("127.0.0.1", u, "echo-udp", kind=socket.SOCK_DGRAM)
+        pending = [nt.connect("127.0.0.1", port) for port in (p, p, q)]
+        for s in pending:
+            self.addCleanup(s.close)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.sendto(b"wake up\n", ("127.0.0.1", u))
+        conf = ('service hello { port = %d address = { "127.0.0.1" } }\n'
+                'service echo { port = %d address = { "127.0.0.1" } nosuch = 1 }\n' % (p, q))
+        d = HolderDaemon(conf, holder)
+        self.addCleanup(d.stop)
+        d.start(wait=False)
+        deadline = time.monotonic() + 10 * nt.SLOW
+        while d.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(d.proc.poll(), 1, d.log())
+        self.assertRegex(d.log(), r"(?m)^%s:2: " % re.escape(d.conf_path))
+        self.assertRegex(d.log(), r"(?m)^netlabd: .*\b4 pending\b")
+        # Every pending client was accepted and closed: none is left hanging.
+        for s in pending:
+            data, how = nt.recv_until_close(s)
+            self.assertEqual(data, b"")
+            self.assertIn(how, ("eof", "reset"))
+        # The datagram was drained ...
+        udp = holder.objs[2]
+        udp.setblocking(False)
+        with self.assertRaises(BlockingIOError):
+            udp.recv(64)
+        # ... and the borrowed sockets still listen (never shut down): a new
+        # client waits in the backlog, as it would for the next start.
+        late = nt.connect("127.0.0.1", p)
+        self.addCleanup(late.close)
+        self.assertFalse(nt.is_closed(late, timeout=0.3))
+
 
 if __name__ == "__main__":
     nt.main()
