@@ -23,6 +23,7 @@ src_libnetlabd_a_SOURCES = \
 	src/proto/discard.c \
 	src/proto/chargen.c \
 	src/proto/time.c \
+	src/proto/http_head.c src/proto/http_head.h \
 	src/admit/acl.c src/admit/acl.h \
 	src/admit/srctab.c src/admit/srctab.h \
 	src/admit/floodlog.h \
@@ -30,6 +31,7 @@ src_libnetlabd_a_SOURCES = \
 	src/service.c src/service.h \
 	src/worker.c src/worker.h \
 	src/session/drive.c src/session/drive.h \
+	src/session/proxy.c src/session/proxy.h \
 	src/session/conn.c src/session/conn.h \
 	src/net/activate.c src/net/activate.h \
 	src/net/listen_tcp.c src/net/listen_tcp.h \

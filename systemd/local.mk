@@ -1,5 +1,4 @@
-# systemd units, the generator that derives netlabd.socket from netlabd.conf,
-# and the tests of socket activation, sd_notify and restarts.
+# systemd units and the generator that derives netlabd.socket from netlabd.conf.
 #
 # netlabd.service and netlabd-generator are made from their .in files at make
 # time, not by AC_CONFIG_FILES, so that @sbindir@ is a full path and not
@@ -31,15 +30,3 @@ systemd/netlabd-generator: $(srcdir)/systemd/netlabd-generator.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) systemd && \
 	$(systemd_edit) $(srcdir)/systemd/netlabd-generator.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
-
-TESTS += \
-	tests/test_units.sh \
-	tests/test_activation.py \
-	tests/test_notify.py \
-	tests/test_restart.py
-EXTRA_DIST += \
-	tests/test_units.sh \
-	tests/test_activation.py \
-	tests/test_notify.py \
-	tests/test_restart.py \
-	tests/sockholder.py

@@ -10,32 +10,62 @@ AM_TESTS_ENVIRONMENT = \
 	NETLAB='$(abs_top_builddir)/src/netlab'; export NETLAB; \
 	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
 
-EXTRA_DIST += tests/netlabtest.py
+EXTRA_DIST += tests/netlabtest.py tests/README
 
-# C unit tests link the daemon's own objects.
-UNIT_TESTS = tests/unit_proto tests/unit_conf tests/unit_fixup tests/unit_acl
-check_PROGRAMS += $(UNIT_TESTS)
+# C unit tests link the daemon's own objects (the parsers are in them too).
+UNIT_TESTS = tests/unit_proto tests/unit_conf tests/unit_fixup tests/unit_acl \
+	tests/unit_proxy tests/unit_http
+check_PROGRAMS += $(UNIT_TESTS) tests/print_options
 TESTS += $(UNIT_TESTS)
 tests_unit_proto_SOURCES = tests/unit_proto.c tests/unit.h
-tests_unit_proto_CFLAGS = $(src_libnetlabd_a_CFLAGS)
-tests_unit_proto_LDADD = $(NETLABD_LIBS)
 tests_unit_conf_SOURCES = tests/unit_conf.c tests/unit.h
-tests_unit_conf_CFLAGS = $(src_libnetlabd_a_CFLAGS)
-tests_unit_conf_LDADD = $(NETLABD_LIBS)
 tests_unit_fixup_SOURCES = tests/unit_fixup.c tests/unit.h
-tests_unit_fixup_CFLAGS = $(src_libnetlabd_a_CFLAGS)
-tests_unit_fixup_LDADD = $(NETLABD_LIBS)
 tests_unit_acl_SOURCES = tests/unit_acl.c tests/unit.h
-tests_unit_acl_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_unit_proxy_SOURCES = tests/unit_proxy.c tests/unit.h
+tests_unit_http_SOURCES = tests/unit_http.c tests/unit.h
+# print_options: the schema's option names and the protocol table, for the checks below.
+tests_print_options_SOURCES = tests/print_options.c
+UNIT_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_unit_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_fixup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_acl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_proxy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_http_CFLAGS = $(UNIT_CFLAGS)
+tests_print_options_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_proto_LDADD = $(NETLABD_LIBS)
+tests_unit_conf_LDADD = $(NETLABD_LIBS)
+tests_unit_fixup_LDADD = $(NETLABD_LIBS)
 tests_unit_acl_LDADD = $(NETLABD_LIBS)
+tests_unit_proxy_LDADD = $(NETLABD_LIBS)
+tests_unit_http_LDADD = $(NETLABD_LIBS)
+tests_print_options_LDADD = $(NETLABD_LIBS)
 
 # Integration tests: the real daemon on free loopback ports, IPv4 and IPv6.
-CORE_PY_TESTS = tests/test_protocols.py tests/test_config.py tests/test_lifecycle.py \
-	tests/test_classic.py
-TESTS += $(CORE_PY_TESTS)
-EXTRA_DIST += $(CORE_PY_TESTS)
+PY_TESTS = \
+	tests/test_protocols.py \
+	tests/test_classic.py \
+	tests/test_config.py \
+	tests/test_lifecycle.py \
+	tests/test_limits.py \
+	tests/test_acl.py \
+	tests/test_emfile.py \
+	tests/test_privdrop.py \
+	tests/test_stress.py \
+	tests/test_netlab.py \
+	tests/test_activation.py \
+	tests/test_notify.py \
+	tests/test_restart.py
+TESTS += $(PY_TESTS) tests/test_units.sh
+EXTRA_DIST += $(PY_TESTS) tests/test_units.sh tests/sockholder.py
 
 # The module boundaries, from the objects' symbols: no call circle, the
 # core reaches protocols through the table only.
 TESTS += tests/check_core.py
 EXTRA_DIST += tests/check_core.py
+
+# Docs cannot drift: every option of the schema is documented in
+# netlabd.conf(5) and appears in the shipped etc/netlabd.conf, every
+# protocol and its port where it belongs, and the man pages lint clean.
+TESTS += tests/check_docs.sh
+EXTRA_DIST += tests/check_docs.sh

@@ -10,5 +10,3 @@ src_netlab_SOURCES = \
 	src/client/cmd_time.c \
 	src/wire.h
 
-TESTS += tests/test_netlab.py
-EXTRA_DIST += tests/test_netlab.py

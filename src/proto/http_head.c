@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http_head.h"
+#include "proto/http_head.h"
 
 /*
  * Decisions:

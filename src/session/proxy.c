@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "proxy.h"
+#include "session/proxy.h"
 
 /*
  * Decisions where the spec leaves room, or where we are stricter than it:

@@ -16,7 +16,8 @@ FUZZ_TARGETS =
 FUZZ_JOBS = 2
 VALGRIND_TESTS =
 
-fuzz_bins = tests/fuzz/fuzz_conf tests/fuzz/fuzz_addr tests/fuzz/fuzz_proto
+fuzz_bins = tests/fuzz/fuzz_conf tests/fuzz/fuzz_addr tests/fuzz/fuzz_proto \
+	tests/fuzz/fuzz_proxy tests/fuzz/fuzz_http
 if FUZZING
 noinst_PROGRAMS += $(fuzz_bins)
 endif
@@ -34,13 +35,22 @@ tests_fuzz_fuzz_proto_SOURCES = tests/fuzz/fuzz_proto.c
 tests_fuzz_fuzz_proto_CFLAGS = $(src_libnetlabd_a_CFLAGS)
 tests_fuzz_fuzz_proto_LDFLAGS = $(fuzz_link)
 tests_fuzz_fuzz_proto_LDADD = $(NETLABD_LIBS)
+tests_fuzz_fuzz_proxy_SOURCES = tests/fuzz/fuzz_proxy.c
+tests_fuzz_fuzz_proxy_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_fuzz_fuzz_proxy_LDFLAGS = $(fuzz_link)
+tests_fuzz_fuzz_proxy_LDADD = $(NETLABD_LIBS)
+tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz_http.c
+tests_fuzz_fuzz_http_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_fuzz_fuzz_http_LDFLAGS = $(fuzz_link)
+tests_fuzz_fuzz_http_LDADD = $(NETLABD_LIBS)
 
 EXTRA_DIST += \
-	tests/README \
 	tests/valgrind.sh \
 	tests/fuzz/run.sh \
 	tests/fuzz/addr.dict \
 	tests/fuzz/conf.dict \
+	tests/fuzz/proxy.dict \
+	tests/fuzz/http.dict \
 	tests/fuzz/corpus
 
 CLEANFILES += tests/fuzz/*-crash-* tests/fuzz/*-leak-* tests/fuzz/*-timeout-* \

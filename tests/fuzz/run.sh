@@ -5,7 +5,7 @@
 #
 # BUILDDIR is a build configured with CC=clang --enable-fuzzing (make fuzz
 # passes it).  SECONDS (default 10) is each target's -max_total_time; 0 runs
-# the seed corpus once.  TARGETs: conf, addr, and one per protocol of the
+# the seed corpus once.  TARGETs: conf, addr, proxy, http, and one per protocol of the
 # table (tests/print_options --protocols), fuzzed through fuzz_proto; the
 # default is all of them.  Each run works on a temp copy of its seed corpus
 # in tests/fuzz/corpus/TARGET, so the repository never grows; findings are
@@ -22,7 +22,7 @@ seconds=${3:-10}
 out=$build/tests/fuzz
 
 protocols=$("$build/tests/print_options" --protocols | cut -d' ' -f1 | tr '\n' ' ') || exit 1
-all="conf addr $protocols"
+all="conf addr proxy http $protocols"
 targets=${*:-$all}
 case $seconds in
     ''|*[!0-9]*) echo "run.sh: SECONDS must be a number" >&2; exit 1 ;;
@@ -49,7 +49,12 @@ run_one() {
     cp "$here/corpus/$t"/* "$corpus"/ 2>/dev/null
     seeds=$(ls "$corpus" | wc -l)
     log=$out/fuzz_$t.log
-    set -- -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+    case $t in
+        proxy) max_len=1200 ;;
+        http) max_len=9000 ;;
+        *) max_len=8192 ;;
+    esac
+    set -- -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len=$max_len -print_final_stats=1 \
         -artifact_prefix="$out/$t-"
     [ -f "$here/$t.dict" ] && set -- "$@" -dict="$here/$t.dict"
     if [ "$seconds" -eq 0 ]; then
