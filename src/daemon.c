@@ -16,7 +16,7 @@
 #include "log.h"
 #include "net/activate.h"
 #include "net/bind.h"
-#include "net/listen_tcp.h"
+#include "net/listener.h"
 #include "notify.h"
 #include "privs.h"
 #include "session/conn.h"

@@ -26,6 +26,7 @@ src_libnetlabd_a_SOURCES = \
 	src/proto/http_head.c src/proto/http_head.h \
 	src/admit/acl.c src/admit/acl.h \
 	src/admit/srctab.c src/admit/srctab.h \
+	src/admit/ratelimit.c src/admit/ratelimit.h \
 	src/admit/floodlog.h \
 	src/admit/admit.c src/admit/admit.h \
 	src/service.c src/service.h \
@@ -34,7 +35,9 @@ src_libnetlabd_a_SOURCES = \
 	src/session/proxy.c src/session/proxy.h \
 	src/session/conn.c src/session/conn.h \
 	src/net/activate.c src/net/activate.h \
-	src/net/listen_tcp.c src/net/listen_tcp.h \
+	src/net/listener.c src/net/listener.h \
+	src/net/listen_tcp.c \
+	src/net/listen_udp.c \
 	src/net/bind.c src/net/bind.h \
 	src/daemon.c src/daemon.h
 src_libnetlabd_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCONFUSE_CFLAGS) $(LIBSYSTEMD_CFLAGS)

@@ -91,6 +91,7 @@ main(int argc, char *argv[])
 	tzset();
 	if (conf_schema_check() < 0)
 		return 1;
+	conf_skip_lookups(units);
 	if ((conf = conf_load(d.conf_path)) == NULL) {
 		/* Left pending, a passed socket makes systemd start us again at once. */
 		if (!test)

@@ -74,6 +74,7 @@ service_unref(struct service *s)
 		TAILQ_REMOVE(s->on, s, entry);
 	stats_unregister(&s->stats);
 	srctab_free(&s->sources);
+	ratelimit_free(&s->rate);
 	floodlog_unlink(&s->flood);
 	free(s->flood.seen);
 	svc_run_unref(s->run);

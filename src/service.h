@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "admit/floodlog.h"
+#include "admit/ratelimit.h"
 #include "admit/srctab.h"
 #include "conf/conf.h"
 #include "stats.h"
@@ -31,7 +32,8 @@ struct service {
 	char			*name;
 	struct svc_run		*run;		/* what new connections get */
 	struct stats_svc	 stats;
-	struct srctab		 sources;	/* used only while max-per-source > 0 */
+	struct srctab		 sources;	/* open connections per source */
+	struct ratelimit	 rate;		/* new connections, or replies, per source */
 	struct floodlog		 flood;
 };
 

@@ -103,12 +103,20 @@ stats_log(void)
 {
 	struct stats_svc *s;
 
-	TAILQ_FOREACH(s, &stats.services, entry)
-		log_info("%s: statistics: accepted=%llu active=%lld refused=%llu"
-		    " bytes_in=%llu bytes_out=%llu", s->name,
-		    (unsigned long long)s->accepted, (long long)s->active,
-		    (unsigned long long)stats_refused_total(s),
-		    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
+	TAILQ_FOREACH(s, &stats.services, entry) {
+		if (strcmp(s->transport, "udp") == 0)
+			log_info("%s: statistics: received=%llu answered=%llu dropped=%llu"
+			    " bytes_in=%llu bytes_out=%llu", s->name,
+			    (unsigned long long)s->dgrams_in, (unsigned long long)s->dgrams_answered,
+			    (unsigned long long)stats_dropped_total(s),
+			    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
+		else
+			log_info("%s: statistics: accepted=%llu active=%lld refused=%llu"
+			    " bytes_in=%llu bytes_out=%llu", s->name,
+			    (unsigned long long)s->accepted, (long long)s->active,
+			    (unsigned long long)stats_refused_total(s),
+			    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
+	}
 }
 
 void

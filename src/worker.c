@@ -48,6 +48,7 @@ worker_free(struct worker *w)
 	if (w->scratch_out != NULL)
 		evbuffer_free(w->scratch_out);
 	free(w->rbuf);
+	free(w->udp_scratch);
 	free(w->conns);
 	if (w->base != NULL)
 		event_base_free(w->base);

@@ -34,6 +34,7 @@ struct worker {
 	unsigned char		*rbuf;		/* every read lands here first */
 	struct evbuffer		*scratch_in;	/* a connection's buffers during one call: empty between calls */
 	struct evbuffer		*scratch_out;
+	void			*udp_scratch;	/* net/listen_udp.c's batch buffers, made on first use */
 	struct floodlog_list	 floods;	/* services with a log summary due */
 	struct event		*flood_timer;
 	struct {

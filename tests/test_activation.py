@@ -258,7 +258,9 @@ class SocketActivateTest(unittest.TestCase):
         self.assertTrue(refused("127.0.0.1", p_none))
         self.assertTrue(refused("127.0.0.1", p_named))
 
-    def test_datagram_socket_refused(self):
+    def test_datagram_socket_matches_udp_services_only(self):
+        # A datagram socket on echo's port: echo is TCP, so it is not echo's;
+        # echo binds its own stream socket, and the datagram one matches no one.
         p_udp, p_hello = nt.free_ports(2)
         d = self.run_daemon(Activated(
             'service hello { port = %d address = { "127.0.0.1" } }\n'
@@ -267,11 +269,32 @@ class SocketActivateTest(unittest.TestCase):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.sendto(b"wake up\n", ("127.0.0.1", p_udp))
         d.wait_log(r"netlabd \S+ started", timeout=10)
-        d.wait_log(r"passed fd 3 \(\S+\) is not a listening TCP socket")
-        # echo had the UDP socket's port: it binds its own TCP socket instead.
+        d.wait_log(r"passed socket 127\.0\.0\.1:%d \(udp\) \(\S+\) matches no service:"
+                   r" closing it" % p_udp)
         self.assertEqual(talk("127.0.0.1", p_udp, b"tcp\n")[0], b"tcp\n")
         self.assertEqual(talk("127.0.0.1", p_hello)[0], b"HELLO\n")
         self.assertEqual(listening(d.pid), {("127.0.0.1", p_udp), ("127.0.0.1", p_hello)})
+
+    def test_datagram_socket_serves_the_udp_service(self):
+        # ListenDatagram= on a port shared by a TCP and a UDP service: the
+        # datagram socket is the UDP service's (by port), the TCP one binds.
+        port, = nt.free_ports(1)
+        d = self.run_daemon(Activated(
+            'service echo { port = %d address = { "127.0.0.1" } }\n'
+            'service echo-udp { protocol = echo transport = udp port = %d'
+            ' address = { "127.0.0.2" } rate-limit = 0 }\n' % (port, port),
+            ["127.0.0.1:%d" % port], datagram=True))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.settimeout(5 * nt.SLOW)
+            u.sendto(b"first\n", ("127.0.0.1", port))
+            d.wait_log(r"netlabd \S+ started", timeout=10)
+            # The datagram that started the daemon is answered, on the passed socket.
+            self.assertEqual(u.recvfrom(100), (b"first\n", ("127.0.0.1", port)))
+            u.sendto(b"again", ("127.0.0.1", port))
+            self.assertEqual(u.recv(100), b"again")
+        d.wait_log(r"^echo-udp: datagram from 127\.0\.0\.1, port=\d+$", count=2)
+        self.assertEqual(talk("127.0.0.1", port, b"tcp\n")[0], b"tcp\n")
+        self.assertNotIn("127.0.0.2", d.log())
 
 
 @need_systemd

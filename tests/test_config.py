@@ -110,6 +110,19 @@ class ConfigErrors(unittest.TestCase):
         rc, out, err, path = nt.run_check(conf, args=("--listen-units",))
         self.assertEqual(rc, 1)
         self.assertIn("--listen-units needs -t", err)
+        # A generator runs it at boot, maybe before a directory service answers:
+        # users and groups are not looked up (plain -t still checks them).
+        named = 'user = "no-such-user-xyz"\ngroup = "no-such-group-xyz"\n' + conf
+        rc, out, err, path = nt.run_check(named, args=("-t", "--listen-units"))
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(len(out.splitlines()), 4)
+        rc, out, err, path = nt.run_check(named)
+        self.assertEqual(rc, 1)
+        # UDP services give ListenDatagram= lines.
+        rc, out, err, path = nt.run_check(
+            'service u { protocol = echo transport = udp port = 9 address = { "::1" } }\n',
+            args=("-t", "--listen-units"))
+        self.assertEqual((rc, out), (0, "ListenDatagram=[::1]:9\n"))
 
     def test_shipped_config_is_valid(self):
         with open(os.path.join(SRCDIR, "etc", "netlabd.conf")) as f:

@@ -116,11 +116,11 @@ if [ -f "$generator" ]; then
 	fi
 	# The socket unit's own list (used while the config is broken) is the
 	# shipped config's, socket for socket.
-	if [ "$(grep '^ListenStream=.' "$SRC/systemd/netlabd.socket")" = "$want" ]; then
+	if [ "$(grep -E '^Listen(Stream|Datagram)=.' "$SRC/systemd/netlabd.socket")" = "$want" ]; then
 		echo "ok: netlabd.socket lists the shipped config's sockets"
 	else
 		printf '%s\n' "$want"
-		echo "FAIL: netlabd.socket's ListenStream= lines are not those of etc/netlabd.conf"
+		echo "FAIL: netlabd.socket's Listen*= lines are not those of etc/netlabd.conf"
 		fail=1
 	fi
 	printf 'service echo { port = 7 }\nno-such-option = 1\n' >"$tmp/broken.conf"

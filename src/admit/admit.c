@@ -25,7 +25,7 @@ flood_summary(struct floodlog *f)
 	size_t n;
 	bool first = true;
 
-	n = (size_t)snprintf(line, sizeof(line), "%s: %s %llu %s%s in the last %d s:", f->name,
+	n = (size_t)snprintf(line, sizeof(line), "%s: %s %llu %s%s in %d s:", f->name,
 	    f->datagrams ? "dropped" : "refused", (unsigned long long)f->total,
 	    f->datagrams ? "datagram" : "connection", f->total == 1 ? "" : "s", FLOOD_PERIOD);
 	for (int r = 0; r < nreasons && n < sizeof(line); r++) {
@@ -127,11 +127,11 @@ admit_drop(struct worker *w, struct service *s, const struct peer *peer, enum st
 	(void)flood_allows(w, &s->flood, peer, why);
 }
 
-/* "NAME: accepted connection from ADDR, port=N[ via ADDR]", formatted by hand: it is per client. */
+/* "NAME<mid>ADDR, port=N[ via ADDR]", formatted by hand: it is per client. */
 static void
-log_accepted(const struct service *s, const struct peer *peer, const struct peer *via)
+log_peer(const struct service *s, const char *mid, size_t midlen, const struct peer *peer,
+    const struct peer *via)
 {
-	static const char mid[] = ": accepted connection from ";
 	char line[LOG_LINE_MAX];
 	size_t nl = strlen(s->name), n;
 	char digits[6];
@@ -140,8 +140,8 @@ log_accepted(const struct service *s, const struct peer *peer, const struct peer
 	if (!log_enabled(LOG_INFO))
 		return;
 	memcpy(line, s->name, nl);
-	memcpy(line + nl, mid, sizeof(mid) - 1);
-	n = nl + sizeof(mid) - 1;
+	memcpy(line + nl, mid, midlen);
+	n = nl + midlen;
 	n += peer_ntop(peer, line + n, INET6_ADDRSTRLEN);
 	memcpy(line + n, ", port=", 7);
 	n += 7;
@@ -177,6 +177,9 @@ admit_conn(struct worker *w, struct service *s, const struct svc_conf *cf,
 	else if (cf->max_per_source > 0 &&
 	    srctab_count(&s->sources, key) >= (uint32_t)cf->max_per_source)
 		why = REFUSE_PER_SOURCE;
+	else if (cf->rate_limit > 0 &&
+	    !ratelimit_take(&s->rate, key, cf->rate_limit, admit_clock()))
+		why = REFUSE_RATE;
 	else if (srctab_inc(&s->sources, key) < 0)
 		why = REFUSE_NOMEM;
 	else {
@@ -184,7 +187,7 @@ admit_conn(struct worker *w, struct service *s, const struct svc_conf *cf,
 		s->stats.active++;
 		stats.accepted++;
 		stats.active++;
-		log_accepted(s, peer, via);
+		log_peer(s, ": accepted connection from ", 27, peer, via);
 		return true;
 	}
 	admit_refuse(w, s, peer, why);
@@ -207,4 +210,68 @@ admit_revoke(struct worker *w, struct service *s, const struct peer *peer,
 	s->stats.accepted--;
 	stats.accepted--;
 	admit_refuse(w, s, peer, why);
+}
+
+uint32_t
+admit_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* A source no reply may go to: it is forged, or it reflects (another server's port). */
+static int
+admit_reflector(const struct peer *p)
+{
+	static const uint8_t zero[16];
+
+	if (p->port < 1024)
+		return DROP_PORT;
+	if (p->family == AF_INET) {
+		if (p->addr[0] == 0 || p->addr[0] >= 224)
+			return DROP_ADDR;	/* 0/8, multicast 224/4, 240/4 and broadcast */
+		return -1;
+	}
+	if (memcmp(p->addr, zero, 16) == 0 || p->addr[0] == 0xff)
+		return DROP_ADDR;		/* unspecified, multicast */
+	return -1;
+}
+
+bool
+admit_datagram(struct worker *w, struct service *s, const struct svc_conf *cf,
+    const struct peer *peer)
+{
+	struct prefix src;
+	int why;
+
+	if ((why = admit_reflector(peer)) >= 0) {
+		admit_drop(w, s, peer, (enum stats_drop)why);
+		return false;
+	}
+	peer_prefix(peer, &src);
+	if (!svc_conf_allows(cf, &src)) {
+		admit_drop(w, s, peer, DROP_ACL);
+		return false;
+	}
+	return true;
+}
+
+bool
+admit_reply(struct worker *w, struct service *s, const struct svc_conf *cf,
+    const struct peer *peer, uint32_t now_ms)
+{
+	if (cf->rate_limit > 0 &&
+	    !ratelimit_take(&s->rate, peer_source_key(peer), cf->rate_limit, now_ms)) {
+		admit_drop(w, s, peer, DROP_RATE);
+		return false;
+	}
+	return true;
+}
+
+void
+admit_log_datagram(const struct service *s, const struct peer *peer)
+{
+	log_peer(s, ": datagram from ", 16, peer, NULL);
 }

@@ -8,6 +8,7 @@
 #define NETLABD_ADMIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "net/addr.h"
 #include "stats.h"
@@ -31,5 +32,19 @@ void	admit_revoke(struct worker *, struct service *, const struct peer *, enum s
 void	admit_refuse(struct worker *, struct service *, const struct peer *, enum stats_refusal);
 /* Count a dropped datagram; its line is part of the next summary. */
 void	admit_drop(struct worker *, struct service *, const struct peer *, enum stats_drop);
+/*
+ * UDP, before the protocol sees a datagram: the reflection guard (no
+ * replies to ports below 1024, nor to unspecified, broadcast or multicast
+ * sources) and the access lists.  false: dropped and counted.
+ */
+bool	admit_datagram(struct worker *, struct service *, const struct svc_conf *,
+	    const struct peer *);
+/* UDP, before a reply goes out: a token of the source's rate limit (a drop takes none). */
+bool	admit_reply(struct worker *, struct service *, const struct svc_conf *,
+	    const struct peer *, uint32_t now_ms);
+/* "NAME: datagram from ADDR, port=N", for each answered datagram. */
+void	admit_log_datagram(const struct service *, const struct peer *);
+/* Monotonic milliseconds, for the rate limits. */
+uint32_t admit_clock(void);
 
 #endif

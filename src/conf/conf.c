@@ -38,6 +38,7 @@ struct parse {
 	int			 errors;	/* messages logged so far */
 };
 static struct parse *parsing;
+static bool no_lookups;		/* conf_skip_lookups(): users and groups are not looked up */
 
 static int check_user(const char *, const char *, char *, size_t);
 static int check_group(const char *, const char *, char *, size_t);
@@ -45,6 +46,7 @@ static int check_log_level(const char *, const char *, char *, size_t);
 static int check_protocol(const char *, const char *, char *, size_t);
 static int check_address(const char *, const char *, char *, size_t);
 static int check_prefix(const char *, const char *, char *, size_t);
+static int check_transport(const char *, const char *, char *, size_t);
 
 static const struct conf_opt root_opts[] = {
 	{ .cfg = CFG_STR("user", NULL, CFGF_NODEFAULT), .check = check_user,
@@ -59,6 +61,7 @@ static const struct conf_opt root_opts[] = {
 
 static const struct conf_opt svc_opts[] = {
 	{ .cfg = CFG_STR("protocol", NULL, CFGF_NODEFAULT), .check = check_protocol },
+	{ .cfg = CFG_STR("transport", "tcp", CFGF_NONE), .check = check_transport },
 	/* 0: the protocol's default port; an explicit 0 is out of range. */
 	{ .cfg = CFG_INT("port", 0, CFGF_NONE), .min = 1, .max = 65535 },
 	{ .cfg = CFG_STR_LIST("address", "{0.0.0.0,::}", CFGF_NONE), .check = check_address },
@@ -69,10 +72,16 @@ static const struct conf_opt svc_opts[] = {
 	    .flags = CONF_OPT_TCP_ONLY },
 	{ .cfg = CFG_INT("idle-timeout", 300, CFGF_NONE), .min = 0, .max = 604800,
 	    .flags = CONF_OPT_TCP_ONLY },
+	/* No default here: 0 (none) for a TCP service, 20 for a UDP one (SPEC 9). */
+	{ .cfg = CFG_INT("rate-limit", 0, CFGF_NODEFAULT), .min = 0, .max = 1000000 },
 	{ .cfg = CFG_STR_LIST("allow", "{}", CFGF_NONE), .check = check_prefix },
 	{ .cfg = CFG_STR_LIST("deny", "{}", CFGF_NONE), .check = check_prefix },
+	{ .cfg = CFG_STR_LIST("proxy-from", "{}", CFGF_NONE), .check = check_prefix,
+	    .flags = CONF_OPT_TCP_ONLY },
 	CONF_OPT_END
 };
+
+#define UDP_RATE_LIMIT	20	/* replies a second to one source, by default */
 
 /* Every service option, the core's and the protocols', by name. */
 struct opt_index {
@@ -207,11 +216,17 @@ conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	conf_error_at(cfg != NULL ? cfg->line : 0, "%s", msg);
 }
 
+void
+conf_skip_lookups(bool skip)
+{
+	no_lookups = skip;
+}
+
 static int
 check_user(const char *opt, const char *v, char *err, size_t len)
 {
 	(void)opt;
-	if (getpwnam(v) != NULL)
+	if (no_lookups || getpwnam(v) != NULL)
 		return 0;
 	snprintf(err, len, "unknown user '%s'", v);
 	return -1;
@@ -221,7 +236,7 @@ static int
 check_group(const char *opt, const char *v, char *err, size_t len)
 {
 	(void)opt;
-	if (getgrnam(v) != NULL)
+	if (no_lookups || getgrnam(v) != NULL)
 		return 0;
 	snprintf(err, len, "unknown group '%s'", v);
 	return -1;
@@ -245,6 +260,21 @@ check_protocol(const char *opt, const char *v, char *err, size_t len)
 		return 0;
 	snprintf(err, len, "unknown protocol '%s'", v);
 	return -1;
+}
+
+static int
+check_transport(const char *opt, const char *v, char *err, size_t len)
+{
+	if (strcmp(v, "tcp") == 0 || strcmp(v, "udp") == 0)
+		return 0;
+	snprintf(err, len, "unknown %s '%s' (tcp or udp)", opt, v);
+	return -1;
+}
+
+static int
+service_socktype(cfg_t *sec)
+{
+	return strcmp(cfg_getstr(sec, "transport"), "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
 }
 
 static int
@@ -348,6 +378,7 @@ conf_validate_service(cfg_t *cfg, cfg_opt_t *opt)
 	const struct fixup_section *fs;
 	const struct proto *p;
 	size_t len = strlen(title);
+	bool udp;
 
 	(void)cfg;
 	if (len == 0 || len > NAME_MAX_LEN ||
@@ -369,6 +400,12 @@ conf_validate_service(cfg_t *cfg, cfg_opt_t *opt)
 		conf_error_at(line, "service '%s': no protocol: set protocol = %s", title, names);
 		return -1;
 	}
+	udp = service_socktype(sec) == SOCK_DGRAM;
+	if (!(p->transports & (udp ? PROTO_UDP : PROTO_TCP))) {
+		conf_error_at(option_line(idx, "transport", line), "service '%s': protocol '%s'"
+		    " does not run over %s", title, p->name, udp ? "udp" : "tcp");
+		return -1;
+	}
 	if (idx >= parsing->fix.nsecs)
 		return 0;
 	fs = &parsing->fix.secs[idx];
@@ -376,9 +413,16 @@ conf_validate_service(cfg_t *cfg, cfg_opt_t *opt)
 		const struct fixup_opt *fo = &parsing->fix.opts[fs->first_opt + k];
 		const struct opt_index *ix = index_find(svc_index, nsvc_index, fo->name);
 
-		if (ix != NULL && ix->owner != NULL && ix->owner != p) {
+		if (ix == NULL)
+			continue;
+		if (ix->owner != NULL && ix->owner != p) {
 			conf_error_at(fo->line, "service '%s': option '%s' does not apply to"
 			    " protocol '%s'", title, fo->name, p->name);
+			return -1;
+		}
+		if (udp && (ix->opt->flags & CONF_OPT_TCP_ONLY)) {
+			conf_error_at(fo->line, "service '%s': option '%s' is for tcp services only",
+			    title, fo->name);
 			return -1;
 		}
 	}
@@ -420,7 +464,7 @@ conf_service(cfg_t *sec)
 	sc->refcnt = 1;
 	sc->name = xstrdup(cfg_title(sec));
 	sc->proto = service_proto(sec);
-	sc->socktype = SOCK_STREAM;
+	sc->socktype = service_socktype(sec);
 	sc->port = (int)cfg_getint(sec, "port");
 	if (sc->port == 0)
 		sc->port = sc->proto->default_port;
@@ -437,8 +481,11 @@ conf_service(cfg_t *sec)
 	sc->max_conns = (int)cfg_getint(sec, "max-connections");
 	sc->max_per_source = (int)cfg_getint(sec, "max-per-source");
 	sc->idle_timeout = (int)cfg_getint(sec, "idle-timeout");
+	sc->rate_limit = cfg_size(sec, "rate-limit") > 0 ? (int)cfg_getint(sec, "rate-limit") :
+	    sc->socktype == SOCK_DGRAM ? UDP_RATE_LIMIT : 0;
 	conf_acl(sec, "allow", &sc->allow);
 	conf_acl(sec, "deny", &sc->deny);
+	conf_acl(sec, "proxy-from", &sc->proxy_from);
 	if (sc->proto->conf_new != NULL && (sc->proto_conf = sc->proto->conf_new(sec)) == NULL)
 		fatal("%s: out of memory", sc->name);
 	return sc;
@@ -561,7 +608,7 @@ conf_copy(cfg_t *cfg)
 	nc->max_conns = (int)cfg_getint(cfg, "max-connections");
 	nc->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
 	/* The validators saw these names resolve; a change since then is an error too. */
-	if (user != NULL) {
+	if (user != NULL && !no_lookups) {
 		struct passwd *pw = getpwnam(user);
 
 		if (pw == NULL) {
@@ -573,7 +620,7 @@ conf_copy(cfg_t *cfg)
 		nc->uid = pw->pw_uid;
 		nc->gid = pw->pw_gid;
 	}
-	if (group != NULL) {
+	if (group != NULL && !no_lookups) {
 		struct group *gr = getgrnam(group);
 
 		if (gr == NULL) {
@@ -721,6 +768,7 @@ svc_conf_unref(struct svc_conf *sc)
 	free(sc->addrs);
 	acl_free(&sc->allow);
 	acl_free(&sc->deny);
+	acl_free(&sc->proxy_from);
 	free(sc);
 }
 

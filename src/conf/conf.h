@@ -29,6 +29,7 @@ struct svc_conf {
 	int			 idle_timeout;	/* seconds, 0: none */
 	int			 rate_limit;	/* per source per second, 0: none */
 	struct acl		 allow, deny;	/* an empty allow list allows everyone */
+	struct acl		 proxy_from;	/* peers that must send a PROXY header (tcp) */
 };
 
 struct netlab_conf {
@@ -58,6 +59,11 @@ void	conf_restart_changes(const struct netlab_conf *a, const struct netlab_conf 
 	    const char **names, size_t max);
 /* One "ListenStream=ADDRESS:PORT" (or ListenDatagram=) line per address of every enabled service. */
 void	conf_print_listen(const struct netlab_conf *, FILE *);
+/*
+ * For --listen-units, run by a systemd generator at boot when a user from
+ * a network directory may not resolve yet: accept user and group unchecked.
+ */
+void	conf_skip_lookups(bool);
 /* Every option name the schema knows, for the docs check; NULL-terminated. */
 const char *const *conf_option_names(void);
 /* Build the schema; -1 (with a message on stderr) if two protocols declare one option name. */

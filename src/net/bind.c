@@ -12,7 +12,7 @@
 
 #include "log.h"
 #include "net/bind.h"
-#include "net/listen_tcp.h"
+#include "net/listener.h"
 #include "service.h"
 #include "tailq.h"
 #include "worker.h"
@@ -60,11 +60,7 @@ bind_adopt(struct worker *w, const struct passed_fd *v, size_t n)
 	size_t adopted = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].socktype != SOCK_STREAM) {
-			log_warnx("netlabd: passed fd %d (%s) is not a listening TCP socket: closing it", v[i].fd,
-			    v[i].name != NULL ? v[i].name : "unknown");
-			close(v[i].fd);
-		} else if (listener_adopt(w, v[i].fd, v[i].name) != NULL) {
+		if (listener_adopt(w, v[i].fd, v[i].socktype, v[i].name) != NULL) {
 			adopted++;
 		} else {
 			close(v[i].fd);

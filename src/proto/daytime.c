@@ -103,11 +103,10 @@ daytime_svc_new(const void *conf)
 	return c;
 }
 
-static enum proto_next
-daytime_start(struct proto_io *io)
+/* The line for now, with CRLF, from the cache of this second. */
+static const char *
+daytime_line(const struct daytime_conf *dc, struct daytime_cache *c, size_t *len)
 {
-	const struct daytime_conf *dc = io->conf;
-	struct daytime_cache *c = io->svc;
 	time_t now = time(NULL);
 
 	if (now != c->at) {
@@ -120,18 +119,45 @@ daytime_start(struct proto_io *io)
 		c->len = n + 2;
 		c->at = now;
 	}
-	evbuffer_add(io->out, c->line, c->len);
+	*len = c->len;
+	return c->line;
+}
+
+static enum proto_next
+daytime_start(struct proto_io *io)
+{
+	size_t len;
+	const char *line = daytime_line(io->conf, io->svc, &len);
+
+	evbuffer_add(io->out, line, len);
 	return PROTO_CLOSE;
+}
+
+/* RFC 867 over UDP: any datagram gets the line. */
+static ssize_t
+daytime_datagram(const void *conf, void *svc, const void *req, size_t len, void *rep,
+    size_t cap)
+{
+	size_t n;
+	const char *line = daytime_line(conf, svc, &n);
+
+	(void)req;
+	(void)len;
+	if (n > cap)
+		return PROTO_NO_REPLY;
+	memcpy(rep, line, n);
+	return (ssize_t)n;
 }
 
 const struct proto proto_daytime = {
 	.name = "daytime",
 	.default_port = WIRE_PORT_DAYTIME,
-	.transports = PROTO_TCP,
+	.transports = PROTO_TCP | PROTO_UDP,
 	.opts = daytime_opts,
 	.conf_new = daytime_conf_new,
 	.conf_free = free,
 	.svc_new = daytime_svc_new,
 	.svc_free = free,
 	.start = daytime_start,
+	.datagram = daytime_datagram,
 };

@@ -11,9 +11,24 @@ discard_input(struct proto_io *io)
 	return PROTO_CONTINUE;
 }
 
+/* Over UDP: received, never answered. */
+static ssize_t
+discard_datagram(const void *conf, void *svc, const void *req, size_t len, void *rep,
+    size_t cap)
+{
+	(void)conf;
+	(void)svc;
+	(void)req;
+	(void)len;
+	(void)rep;
+	(void)cap;
+	return PROTO_NO_REPLY;
+}
+
 const struct proto proto_discard = {
 	.name = "discard",
 	.default_port = WIRE_PORT_DISCARD,
-	.transports = PROTO_TCP,
+	.transports = PROTO_TCP | PROTO_UDP,
 	.input = discard_input,
+	.datagram = discard_datagram,
 };

@@ -89,14 +89,27 @@ echo_eof(struct proto_io *io)
 	return PROTO_CLOSE;
 }
 
+/* RFC 862 over UDP: the whole datagram back, not line by line. */
+static ssize_t
+echo_datagram(const void *conf, void *svc, const void *req, size_t len, void *rep, size_t cap)
+{
+	(void)conf;
+	(void)svc;
+	if (len > cap)
+		return PROTO_NO_REPLY;
+	memcpy(rep, req, len);
+	return (ssize_t)len;
+}
+
 const struct proto proto_echo = {
 	.name = "echo",
 	.default_port = WIRE_PORT_ECHO,
-	.transports = PROTO_TCP,
+	.transports = PROTO_TCP | PROTO_UDP,
 	.state_size = sizeof(struct echo_state),
 	.opts = echo_opts,
 	.conf_new = echo_conf_new,
 	.conf_free = free,
 	.input = echo_input,
 	.eof = echo_eof,
+	.datagram = echo_datagram,
 };

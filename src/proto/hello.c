@@ -55,12 +55,27 @@ hello_start(struct proto_io *io)
 	return PROTO_CLOSE;
 }
 
+static ssize_t
+hello_datagram(const void *conf, void *svc, const void *req, size_t len, void *rep, size_t cap)
+{
+	const struct hello_conf *hc = conf;
+
+	(void)svc;
+	(void)req;
+	(void)len;
+	if (hc->len > cap)
+		return PROTO_NO_REPLY;
+	memcpy(rep, hc->line, hc->len);
+	return (ssize_t)hc->len;
+}
+
 const struct proto proto_hello = {
 	.name = "hello",
 	.default_port = WIRE_PORT_HELLO,
-	.transports = PROTO_TCP,
+	.transports = PROTO_TCP | PROTO_UDP,
 	.opts = hello_opts,
 	.conf_new = hello_conf_new,
 	.conf_free = free,
 	.start = hello_start,
+	.datagram = hello_datagram,
 };

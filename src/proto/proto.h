@@ -63,7 +63,18 @@ struct proto {
 	enum proto_next		 (*input)(struct proto_io *io);	/* more bytes in io->in */
 	enum proto_next		 (*drained)(struct proto_io *io);	/* out fell to the low mark */
 	enum proto_next		 (*eof)(struct proto_io *io);	/* the client will send no more */
+
+	/*
+	 * UDP: one request datagram in, at most one reply out, written to rep
+	 * (cap bytes): the reply's length (0: an empty datagram), PROTO_NO_REPLY,
+	 * or PROTO_MALFORMED when the request is not one (dropped and counted).
+	 */
+	ssize_t			 (*datagram)(const void *conf, void *svc, const void *req,
+				     size_t len, void *rep, size_t cap);
 };
+
+#define PROTO_MALFORMED	(-1)
+#define PROTO_NO_REPLY	(-2)
 
 const struct proto *proto_find(const char *name);
 const struct proto *const *proto_list(void);	/* NULL-terminated */

@@ -1,0 +1,64 @@
+/* ratelimit.c - two token buckets per source in one fixed array: bounded memory under any flood. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "admit/ratelimit.h"
+
+#define ONE	1024u
+
+static void
+bucket_refill(struct ratelimit_bucket *b, uint32_t rate, uint32_t burst, uint32_t now)
+{
+	uint32_t elapsed = now - b->stamp;
+	uint64_t t;
+
+	if (b->stamp == 0) {
+		/* Never used: a new source may send its burst. */
+		b->tokens = burst;
+		b->stamp = now;
+		return;
+	}
+	if (elapsed == 0)
+		return;
+	t = b->tokens + (uint64_t)elapsed * rate * ONE / 1000;
+	b->tokens = t > burst ? burst : (uint32_t)t;
+	/* Keep the part of a token that the whole milliseconds did not earn yet. */
+	b->stamp = now;
+}
+
+bool
+ratelimit_take(struct ratelimit *r, uint64_t key, int rate, uint32_t now)
+{
+	struct ratelimit_bucket *a, *b;
+	uint32_t burst = (uint32_t)rate * 2 * ONE;
+	uint64_t h1, h2;
+
+	if (rate <= 0)
+		return true;
+	if (r->buckets == NULL &&
+	    (r->buckets = calloc(RATELIMIT_BUCKETS, sizeof(*r->buckets))) == NULL)
+		return false;
+	if (now == 0)
+		now = 1;	/* 0 marks a bucket never used */
+	h1 = key * 0x9e3779b97f4a7c15ULL;
+	h2 = (key ^ 0x5bd1e9955bd1e995ULL) * 0xc2b2ae3d27d4eb4fULL;
+	a = &r->buckets[(h1 >> 40) & (RATELIMIT_BUCKETS - 1)];
+	b = &r->buckets[(h2 >> 40) & (RATELIMIT_BUCKETS - 1)];
+	bucket_refill(a, (uint32_t)rate, burst, now);
+	if (b != a)
+		bucket_refill(b, (uint32_t)rate, burst, now);
+	if (a->tokens < ONE || b->tokens < ONE)
+		return false;
+	a->tokens -= ONE;
+	if (b != a)
+		b->tokens -= ONE;
+	return true;
+}
+
+void
+ratelimit_free(struct ratelimit *r)
+{
+	free(r->buckets);
+	r->buckets = NULL;
+}
