@@ -35,7 +35,9 @@
 #define STATS_ERRORS(X)							\
 	X(PERR_TRUNCATED, "truncated-request")				\
 	X(PERR_MALFORMED, "bad-request")				\
-	X(PERR_IDLE, "idle-timeout")
+	X(PERR_IDLE, "idle-timeout")					\
+	X(PERR_PROXY_BAD, "bad-proxy-header")				\
+	X(PERR_PROXY_TIMEOUT, "proxy-header-timeout")
 
 #define STATS_ENUM3(e, label, text)	e,
 #define STATS_ENUM2(e, label)		e,
