@@ -7,6 +7,23 @@
 
 #define ONE	1024u
 
+/*
+ * Every bit of the key moves every bit of the result (murmur3's finalizer).
+ * A bare multiply would not do: its bits below 54 never see the key's top
+ * ten bits, which hold the last byte of an IPv6 /64 (peer_source_key), so
+ * 2001:db8:1:1::/64 and 2001:db8:1:2::/64 would always share both buckets.
+ */
+static uint64_t
+ratelimit_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 static void
 bucket_refill(struct ratelimit_bucket *b, uint32_t rate, uint32_t burst, uint32_t now)
 {
@@ -32,7 +49,7 @@ ratelimit_take(struct ratelimit *r, uint64_t key, int rate, uint32_t now)
 {
 	struct ratelimit_bucket *a, *b;
 	uint32_t burst = (uint32_t)rate * 2 * ONE;
-	uint64_t h1, h2;
+	uint64_t h;
 
 	if (rate <= 0)
 		return true;
@@ -41,10 +58,10 @@ ratelimit_take(struct ratelimit *r, uint64_t key, int rate, uint32_t now)
 		return false;
 	if (now == 0)
 		now = 1;	/* 0 marks a bucket never used */
-	h1 = key * 0x9e3779b97f4a7c15ULL;
-	h2 = (key ^ 0x5bd1e9955bd1e995ULL) * 0xc2b2ae3d27d4eb4fULL;
-	a = &r->buckets[(h1 >> 40) & (RATELIMIT_BUCKETS - 1)];
-	b = &r->buckets[(h2 >> 40) & (RATELIMIT_BUCKETS - 1)];
+	/* Two buckets from two unrelated parts of one well-mixed hash. */
+	h = ratelimit_mix(key);
+	a = &r->buckets[h & (RATELIMIT_BUCKETS - 1)];
+	b = &r->buckets[(h >> 32) & (RATELIMIT_BUCKETS - 1)];
 	bucket_refill(a, (uint32_t)rate, burst, now);
 	if (b != a)
 		bucket_refill(b, (uint32_t)rate, burst, now);
