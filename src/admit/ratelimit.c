@@ -5,7 +5,8 @@
 
 #include "admit/ratelimit.h"
 
-#define ONE	1024u
+/* Tokens count in thousandths: a millisecond at rate r earns exactly r of them. */
+#define ONE	1000u
 
 /*
  * Every bit of the key moves every bit of the result (murmur3's finalizer).
@@ -40,7 +41,6 @@ bucket_refill(struct ratelimit_bucket *b, uint32_t rate, uint32_t burst, uint32_
 		return;
 	t = b->tokens + (uint64_t)elapsed * rate * ONE / 1000;
 	b->tokens = t > burst ? burst : (uint32_t)t;
-	/* Keep the part of a token that the whole milliseconds did not earn yet. */
 	b->stamp = now;
 }
 

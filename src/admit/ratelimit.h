@@ -15,7 +15,7 @@
 #define RATELIMIT_BUCKETS	16384	/* 128 KiB per service that has a limit */
 
 struct ratelimit_bucket {
-	uint32_t	 tokens;	/* in 1/1024ths of a token */
+	uint32_t	 tokens;	/* in 1/1000ths of a token */
 	uint32_t	 stamp;		/* milliseconds, when tokens was last brought up to date */
 };
 
