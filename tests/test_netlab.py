@@ -8,11 +8,11 @@ replies, early closes, silence, slow or repeated datagrams) and wire values
 the daemon cannot be made to send (the 2036 wrap of RFC 868) are small
 python servers.
 
-Two classes need daemon features that are not built yet: the time
-protocol (TestTimeDaemon) and UDP services (TestUdpDaemon).  They skip
-unless NETLAB_TEST_TIME=1 / NETLAB_TEST_UDP=1 is set; once the daemon has
-the feature, make "1" the default of DAEMON_TIME / DAEMON_UDP below.  Once
-on, a daemon that refuses their config fails them.
+Two classes need daemon features that came later: the time protocol
+(TestTimeDaemon) and UDP services (TestUdpDaemon).  Both are on by
+default (DAEMON_TIME / DAEMON_UDP below; NETLAB_TEST_TIME=0 /
+NETLAB_TEST_UDP=0 skip them against an older daemon), so a daemon that
+refuses their config fails them.
 """
 import datetime
 import os
@@ -40,9 +40,9 @@ UDP_MAX = 65507                 # the client's largest datagram
 COMMANDS = ("daytime", "hello", "echo", "add", "time")
 TIMING = not (nt.WRAPPER or os.environ.get("NETLAB_UNDER_VALGRIND"))
 
-# The daemon features two classes wait for: turn the default to "1" when merged.
+# The daemon features two classes need: on unless the environment says 0.
 DAEMON_TIME = os.environ.get("NETLAB_TEST_TIME", "1") == "1"
-DAEMON_UDP = os.environ.get("NETLAB_TEST_UDP", "0") == "1"
+DAEMON_UDP = os.environ.get("NETLAB_TEST_UDP", "1") == "1"
 
 
 def netlab(args, stdin=b"", timeout=RUN_TIMEOUT, stdout=subprocess.PIPE, prefix=()):
