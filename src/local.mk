@@ -23,6 +23,7 @@ src_libnetlabd_a_SOURCES = \
 	src/proto/discard.c \
 	src/proto/chargen.c \
 	src/proto/time.c \
+	src/proto/metrics.c \
 	src/proto/http_head.c src/proto/http_head.h \
 	src/admit/acl.c src/admit/acl.h \
 	src/admit/srctab.c src/admit/srctab.h \

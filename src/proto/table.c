@@ -6,7 +6,7 @@
 #include "proto/proto.h"
 
 extern const struct proto proto_daytime, proto_hello, proto_echo, proto_add, proto_discard,
-    proto_chargen, proto_time;
+    proto_chargen, proto_time, proto_metrics;
 
 static const struct proto *const proto_table[] = {
 	&proto_daytime,
@@ -16,6 +16,7 @@ static const struct proto *const proto_table[] = {
 	&proto_discard,
 	&proto_chargen,
 	&proto_time,
+	&proto_metrics,
 	NULL,
 };
 
