@@ -13,7 +13,9 @@
  * Input layout: byte 0 selects the service config (protocol-specific),
  * byte 1 the chunking, byte 2 the socket's appetite, the rest is what the
  * client sends (for daytime and hello, a prefix of it is first taken as the
- * format or message option).
+ * format or message option).  For metrics, two services of made-up
+ * counters are registered, one with quotes, a backslash and a newline in
+ * its name, so that every family and the label escaping are rendered.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +33,11 @@
 
 #include "conf/conf.h"
 #include "log.h"
+#include "proto/http_head.h"
 #include "proto/proto.h"
 #include "service.h"
 #include "session/drive.h"
+#include "stats.h"
 #include "wire.h"
 
 #define ADD_REQ		WIRE_ADD_REQ
@@ -61,6 +66,8 @@ struct run {
 	int			 eof;		/* the client half-closed */
 	size_t			 max_line;	/* echo only */
 	size_t			 base;		/* chargen: bytes checked and forgotten before out */
+	size_t			 req;		/* metrics: where the next unanswered request starts in data */
+	int			 said_close;	/* metrics: a response closed the connection */
 };
 
 static const struct proto *proto;
@@ -130,6 +137,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		snprintf(text, sizeof(text), "service %s {\n  port = 9\n  address = { \"::1\" }\n}\n",
 		    proto_name);
 		plain_conf = load_or_die(text);
+	}
+	if (strcmp(proto_name, "metrics") == 0) {
+		static struct stats_svc tcp, udp;
+
+		stats_init();
+		stats_register(&tcp, "we\"ird\\name\nhere", "echo", "tcp");
+		stats_register(&udp, "eu", "echo", "udp");
+		tcp.accepted = UINT64_MAX;
+		tcp.active = -1;
+		tcp.refused[REFUSE_ACL] = 3;
+		udp.dropped[DROP_PORT] = 7;
+		udp.dgrams_in = 9;
 	}
 	return 0;
 }
@@ -474,6 +493,211 @@ check_chargen(struct run *r, int what)
 }
 
 /*
+ * metrics: whole HTTP/1.1 responses, one per request the client sent and
+ * in its order, each matched against http_parse_head's reading of the same
+ * bytes: 200 with the exposition text for GET /metrics, 404 for another
+ * path, 405 with Allow for another method, 400 for a bad head; HEAD gets
+ * the head alone.  400 and 405 close, as does every response that says
+ * "Connection: close", and a keep-alive request is closed only so (or at
+ * the pipelining cap); nothing follows a close.  Open after input, no
+ * complete request waits unanswered.  Responses come only from input.
+ */
+#define METRICS_PIPELINE	64	/* metrics.c's: the requests answered per read */
+#define METRICS_TYPE		"text/plain; version=0.0.4; charset=utf-8"
+
+/* One exposition line: # HELP/# TYPE, or name{label="value",...} number. */
+static void
+check_exposition_line(const uint8_t *l, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 7 && (memcmp(l, "# HELP ", 7) == 0 || memcmp(l, "# TYPE ", 7) == 0))
+		return;
+	while (i < n && (l[i] == '_' || l[i] == ':' || (l[i] >= 'a' && l[i] <= 'z') ||
+	    (l[i] >= 'A' && l[i] <= 'Z') || (i > 0 && l[i] >= '0' && l[i] <= '9')))
+		i++;
+	if (i == 0)
+		fail("exposition line without a metric name: \"%.*s\"", (int)n, l);
+	if (i < n && l[i] == '{') {
+		for (i++; i < n && l[i] != '}';) {
+			size_t start = i;
+
+			while (i < n && (l[i] == '_' || (l[i] >= 'a' && l[i] <= 'z') ||
+			    (l[i] >= 'A' && l[i] <= 'Z') || (i > start && l[i] >= '0' && l[i] <= '9')))
+				i++;
+			if (i == start || i + 1 >= n || l[i] != '=' || l[i + 1] != '"')
+				fail("bad label in \"%.*s\"", (int)n, l);
+			for (i += 2; i < n && l[i] != '"'; i++)
+				if (l[i] == '\\' && (i + 1 >= n || strchr("\\\"n", l[++i]) == NULL))
+					fail("bad escape in \"%.*s\"", (int)n, l);
+			if (i >= n)
+				fail("unterminated label value in \"%.*s\"", (int)n, l);
+			i++;
+			if (i < n && l[i] == ',')
+				i++;
+		}
+		if (i >= n)
+			fail("unterminated labels in \"%.*s\"", (int)n, l);
+		i++;
+	}
+	if (i >= n || l[i] != ' ' || i + 1 >= n)
+		fail("no value in \"%.*s\"", (int)n, l);
+	for (i++; i < n; i++)
+		if (strchr("0123456789.-+e", l[i]) == NULL)
+			fail("bad value in \"%.*s\"", (int)n, l);
+}
+
+static void
+check_exposition(const uint8_t *b, size_t n)
+{
+	if (n == 0 || b[n - 1] != '\n')
+		fail("exposition text does not end in a newline");
+	for (size_t i = 0; i < n;) {
+		const uint8_t *nl = memchr(b + i, '\n', n - i);
+
+		check_exposition_line(b + i, (size_t)(nl - (b + i)));
+		i = (size_t)(nl - b) + 1;
+	}
+	if (n < 7 || memcmp(b, "# HELP ", 7) != 0)
+		fail("exposition text does not start with # HELP");
+}
+
+/* The value of header name (lower case) in head [h, h + n), or NULL; *len its length. */
+static const uint8_t *
+header(const uint8_t *h, size_t n, const char *name, size_t *len)
+{
+	size_t nl = strlen(name);
+
+	for (const uint8_t *l = h, *e; l < h + n; l = e + 2) {
+		e = memmem(l, (size_t)(h + n - l), "\r\n", 2);
+		if (e == NULL)
+			break;
+		if ((size_t)(e - l) > nl + 1 && strncasecmp((const char *)l, name, nl) == 0 &&
+		    l[nl] == ':') {
+			const uint8_t *v = l + nl + 1;
+
+			while (v < e && *v == ' ')
+				v++;
+			*len = (size_t)(e - v);
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* The response at out + at, matched with the request at data + req; returns its end. */
+static size_t
+check_response(struct run *r, size_t at, int nth)
+{
+	const uint8_t *o = r->out + at, *end, *v;
+	size_t left = r->outlen - at, hlen, vlen, clen = 0, n = r->fed - r->req, blen;
+	const char *why = NULL;
+	struct http_req q;
+	enum http_result res;
+	int code, want, closes;
+
+	if (r->said_close)
+		fail("a response after the one that closed");
+	if ((end = memmem(o, left, "\r\n\r\n", 4)) == NULL)
+		fail("incomplete response head: \"%.*s\"", (int)(left < 200 ? left : 200), o);
+	hlen = (size_t)(end - o) + 4;
+	if (hlen < 15 || memcmp(o, "HTTP/1.1 ", 9) != 0 || o[12] != ' ' ||
+	    o[9] < '1' || o[9] > '5' || o[10] < '0' || o[10] > '9' || o[11] < '0' || o[11] > '9')
+		fail("bad status line: \"%.*s\"", (int)hlen, o);
+	code = (o[9] - '0') * 100 + (o[10] - '0') * 10 + (o[11] - '0');
+	if ((v = header(o, hlen, "content-length", &vlen)) == NULL)
+		fail("no Content-Length in \"%.*s\"", (int)hlen, o);
+	for (size_t i = 0; i < vlen; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			fail("bad Content-Length in \"%.*s\"", (int)hlen, o);
+		clen = clen * 10 + (size_t)(v[i] - '0');
+	}
+	if (header(o, hlen, "content-type", &vlen) == NULL)
+		fail("no Content-Type in \"%.*s\"", (int)hlen, o);
+
+	/* Which request this answers, as the parser reads the client's bytes. */
+	if (n > HTTP_HEAD_MAX)
+		n = HTTP_HEAD_MAX;
+	res = http_parse_head((const char *)r->data + r->req, n, &q, &why);
+	if (res == HTTP_MORE)
+		fail("a %d response to no request", code);
+	if (res == HTTP_BAD)
+		want = 400;
+	else if (q.method == HTTP_OTHER)
+		want = 405;
+	else if (q.pathlen == 8 && memcmp(q.path, "/metrics", 8) == 0)
+		want = 200;
+	else
+		want = 404;
+	if (code != want)
+		fail("answered %d, want %d, to \"%.*s\"", code, want, (int)n, r->data + r->req);
+	blen = res == HTTP_DONE && q.method == HTTP_HEAD ? 0 : clen;
+	if (left - hlen < blen)
+		fail("%zu body bytes after the head, Content-Length %zu", left - hlen, clen);
+	if (code == 200 && (v = header(o, hlen, "content-type", &vlen)) != NULL &&
+	    (vlen != strlen(METRICS_TYPE) || memcmp(v, METRICS_TYPE, vlen) != 0))
+		fail("200 with Content-Type \"%.*s\"", (int)vlen, v);
+	if (code == 200 && blen > 0)
+		check_exposition(o + hlen, blen);
+	if (code == 405 && ((v = header(o, hlen, "allow", &vlen)) == NULL || vlen != 9 ||
+	    memcmp(v, "GET, HEAD", 9) != 0))
+		fail("405 without Allow: GET, HEAD");
+	v = header(o, hlen, "connection", &vlen);
+	closes = v != NULL && vlen == 5 && memcmp(v, "close", 5) == 0;
+	if ((code == 400 || code == 405) && !closes)
+		fail("%d without Connection: close", code);
+	if (res == HTTP_DONE && (!q.keep_alive || q.has_body) && !closes)
+		fail("kept open after a request that %s", q.has_body ? "has a body" : "closes");
+	if (res == HTTP_DONE && q.keep_alive && !q.has_body && closes && code != 405 &&
+	    nth != METRICS_PIPELINE)
+		fail("closed after keep-alive request %d of this read", nth);
+	if (closes) {
+		if (at + hlen + blen != r->outlen)
+			fail("bytes after the response that closed");
+		if (!r->closing)
+			fail("said Connection: close but stays open");
+		r->said_close = 1;
+	}
+	r->req += res == HTTP_DONE ? q.len : n;
+	return at + hlen + blen;
+}
+
+static void
+check_metrics(struct run *r, int what)
+{
+	int nth = 0;
+
+	if (what != CALL_INPUT && r->outlen != r->seen)
+		fail("a response without a request (call %d)", what);
+	for (size_t at = r->seen; at < r->outlen;)
+		at = check_response(r, at, ++nth);
+	if (r->closing && what == CALL_INPUT && !r->said_close)
+		fail("closed without saying so");
+	if (what == CALL_INPUT && r->st == CONN_OPEN) {
+		size_t n = r->fed - r->req;
+		struct http_req q;
+
+		if (n > HTTP_HEAD_MAX)
+			n = HTTP_HEAD_MAX;
+		if (n > 0 && http_parse_head((const char *)r->data + r->req, n, &q, NULL) != HTTP_MORE)
+			fail("a complete request left unanswered while open");
+		if (evbuffer_get_length(r->io.in) != r->fed - r->req)
+			fail("%zu bytes held, %zu not answered", evbuffer_get_length(r->io.in),
+			    r->fed - r->req);
+	}
+	if (what == CALL_EOF && !r->said_close) {
+		int partial = 0;
+
+		for (size_t i = r->req; i < r->fed; i++)
+			partial |= r->data[i] != '\r' && r->data[i] != '\n';
+		if (partial != (r->io.error[0] != '\0'))
+			fail("eof after a partial head %d, error \"%s\"", partial, r->io.error);
+	}
+	/* Checked: forget it, so that the output buffer holds one call's responses only. */
+	r->outlen = r->seen = 0;
+}
+
+/*
  * A config with one service whose string option opt is set to the first
  * len bytes of s (up to a NUL), quoted for libconfuse.  *plain tells whether
  * the value holds only characters that libconfuse keeps as they are.
@@ -537,6 +761,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sc = plain_conf->svcs[0];
 		check = check_discard;
 		outcap = 1;
+	} else if (strcmp(proto_name, "metrics") == 0) {
+		/* One call's responses: at most METRICS_PIPELINE, a few KiB each. */
+		sc = plain_conf->svcs[0];
+		check = check_metrics;
+		outcap = 4 * 1024 * 1024;
 	} else if (strcmp(proto_name, "echo") == 0) {
 		sc = echo_confs[sel % (sizeof(echo_confs) / sizeof(echo_confs[0]))]->svcs[0];
 		check = check_echo;

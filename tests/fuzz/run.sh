@@ -51,12 +51,15 @@ run_one() {
     log=$out/fuzz_$t.log
     case $t in
         proxy) max_len=1200 ;;
-        http) max_len=9000 ;;
+        # Past HTTP_HEAD_MAX (8192), so that an oversized head can be sent.
+        http|metrics) max_len=9000 ;;
         *) max_len=8192 ;;
     esac
     set -- -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -max_len=$max_len -print_final_stats=1 \
         -artifact_prefix="$out/$t-"
-    [ -f "$here/$t.dict" ] && set -- "$@" -dict="$here/$t.dict"
+    dict=$here/$t.dict
+    [ "$t" = metrics ] && dict=$here/http.dict	# the same request words
+    [ -f "$dict" ] && set -- "$@" -dict="$dict"
     if [ "$seconds" -eq 0 ]; then
         set -- "$@" -runs=0
     else
