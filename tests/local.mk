@@ -14,7 +14,7 @@ EXTRA_DIST += tests/netlabtest.py tests/README
 
 # C unit tests link the daemon's own objects (the parsers are in them too).
 UNIT_TESTS = tests/unit_proto tests/unit_conf tests/unit_fixup tests/unit_acl \
-	tests/unit_proxy tests/unit_http
+	tests/unit_proxy tests/unit_http tests/unit_metrics
 check_PROGRAMS += $(UNIT_TESTS) tests/print_options
 TESTS += $(UNIT_TESTS)
 tests_unit_proto_SOURCES = tests/unit_proto.c tests/unit.h
@@ -23,6 +23,7 @@ tests_unit_fixup_SOURCES = tests/unit_fixup.c tests/unit.h
 tests_unit_acl_SOURCES = tests/unit_acl.c tests/unit.h
 tests_unit_proxy_SOURCES = tests/unit_proxy.c tests/unit.h
 tests_unit_http_SOURCES = tests/unit_http.c tests/unit.h
+tests_unit_metrics_SOURCES = tests/unit_metrics.c tests/unit.h
 # print_options: the schema's option names and the protocol table, for the checks below.
 tests_print_options_SOURCES = tests/print_options.c
 UNIT_CFLAGS = $(src_libnetlabd_a_CFLAGS)
@@ -32,6 +33,7 @@ tests_unit_fixup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_acl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_proxy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_http_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_metrics_CFLAGS = $(UNIT_CFLAGS)
 tests_print_options_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_proto_LDADD = $(NETLABD_LIBS)
 tests_unit_conf_LDADD = $(NETLABD_LIBS)
@@ -39,6 +41,7 @@ tests_unit_fixup_LDADD = $(NETLABD_LIBS)
 tests_unit_acl_LDADD = $(NETLABD_LIBS)
 tests_unit_proxy_LDADD = $(NETLABD_LIBS)
 tests_unit_http_LDADD = $(NETLABD_LIBS)
+tests_unit_metrics_LDADD = $(NETLABD_LIBS)
 tests_print_options_LDADD = $(NETLABD_LIBS)
 
 # Integration tests: the real daemon on free loopback ports, IPv4 and IPv6.
@@ -55,7 +58,8 @@ PY_TESTS = \
 	tests/test_netlab.py \
 	tests/test_activation.py \
 	tests/test_notify.py \
-	tests/test_restart.py
+	tests/test_restart.py \
+	tests/test_metrics.py
 TESTS += $(PY_TESTS) tests/test_units.sh
 EXTRA_DIST += $(PY_TESTS) tests/test_units.sh tests/sockholder.py
 
