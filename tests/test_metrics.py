@@ -845,6 +845,48 @@ class Process(unittest.TestCase):
             c.close()
 
 
+class Shipped(unittest.TestCase):
+    """The shipped etc/netlabd.conf: a metrics service on loopback, showing every family."""
+
+    def test_shipped_config(self):
+        if "::1" not in nt.HOSTS:
+            self.skipTest("no IPv6: the shipped config listens on ::")
+        src = os.environ.get("NETLAB_SRCDIR", os.path.join(nt.HERE, ".."))
+        with open(os.path.join(src, "etc", "netlabd.conf")) as f:
+            text = f.read()
+        rc, out, err, _ = nt.run_check(text, args=("-t", "--listen-units"))
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual([u for u in out.splitlines() if u.endswith(":10013")],
+                         ["ListenStream=127.0.0.1:10013", "ListenStream=[::1]:10013"])
+        # The same config on free ports (a TCP and a UDP service sharing one keep sharing).
+        ports = {}
+
+        def move(m):
+            ports.setdefault(m.group(2), nt.free_port())
+            return "%sport = %d" % (m.group(1), ports[m.group(2)])
+
+        text = re.sub(r"(?m)^(\s+)port\s*=\s*(\d+)", move, text)
+        pm = ports["10013"]
+        with nt.Daemon(text):
+            for host in nt.HOSTS:
+                sc = scrape(host, pm)
+                for fam in FAMILIES:
+                    if fam == "process_open_fds" and os.stat("/proc/self/fd").st_size == 0:
+                        continue
+                    self.assertIn(fam, sc.types)
+                self.assertEqual(
+                    [ls["service"] for ls, _ in sc.samples["netlabd_received_bytes_total"]],
+                    ["daytime", "hello", "echo", "add", "daytime-udp", "hello-udp", "echo-udp",
+                     "add-udp", "metrics"])
+            promtool = shutil.which("promtool")
+            if promtool is None:
+                self.skipTest("promtool not found (Debian package prometheus)")
+            r, _ = get("127.0.0.1", pm)
+            p = subprocess.run([promtool, "check", "metrics"], input=r.body,
+                               capture_output=True, timeout=30)
+            self.assertEqual((p.returncode, p.stdout, p.stderr), (0, b"", b""))
+
+
 class RealPrometheus(unittest.TestCase):
     """A Prometheus server scrapes netlabd every second; its query API shows our numbers."""
 
