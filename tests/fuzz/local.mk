@@ -17,7 +17,7 @@ FUZZ_JOBS = 2
 VALGRIND_TESTS =
 
 fuzz_bins = tests/fuzz/fuzz_conf tests/fuzz/fuzz_addr tests/fuzz/fuzz_proto \
-	tests/fuzz/fuzz_proxy tests/fuzz/fuzz_http
+	tests/fuzz/fuzz_proxy tests/fuzz/fuzz_http tests/fuzz/fuzz_dgram
 if FUZZING
 noinst_PROGRAMS += $(fuzz_bins)
 endif
@@ -43,6 +43,10 @@ tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz_http.c
 tests_fuzz_fuzz_http_CFLAGS = $(src_libnetlabd_a_CFLAGS)
 tests_fuzz_fuzz_http_LDFLAGS = $(fuzz_link)
 tests_fuzz_fuzz_http_LDADD = $(NETLABD_LIBS)
+tests_fuzz_fuzz_dgram_SOURCES = tests/fuzz/fuzz_dgram.c
+tests_fuzz_fuzz_dgram_CFLAGS = $(src_libnetlabd_a_CFLAGS)
+tests_fuzz_fuzz_dgram_LDFLAGS = $(fuzz_link)
+tests_fuzz_fuzz_dgram_LDADD = $(NETLABD_LIBS)
 
 EXTRA_DIST += \
 	tests/valgrind.sh \

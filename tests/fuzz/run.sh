@@ -5,7 +5,7 @@
 #
 # BUILDDIR is a build configured with CC=clang --enable-fuzzing (make fuzz
 # passes it).  SECONDS (default 10) is each target's -max_total_time; 0 runs
-# the seed corpus once.  TARGETs: conf, addr, proxy, http, and one per protocol of the
+# the seed corpus once.  TARGETs: conf, addr, proxy, http, dgram, and one per protocol of the
 # table (tests/print_options --protocols), fuzzed through fuzz_proto; the
 # default is all of them.  Each run works on a temp copy of its seed corpus
 # in tests/fuzz/corpus/TARGET, so the repository never grows; findings are
@@ -22,7 +22,7 @@ seconds=${3:-10}
 out=$build/tests/fuzz
 
 protocols=$("$build/tests/print_options" --protocols | cut -d' ' -f1 | tr '\n' ' ') || exit 1
-all="conf addr proxy http $protocols"
+all="conf addr proxy http dgram $protocols"
 targets=${*:-$all}
 case $seconds in
     ''|*[!0-9]*) echo "run.sh: SECONDS must be a number" >&2; exit 1 ;;
