@@ -79,6 +79,7 @@ daemon_limits(struct daemon *d)
 	int n = count_listeners(&d->w);
 
 	d->w.max_conns = privs_raise_nofile(d->conf->max_conns, n);
+	d->w.budget = d->conf->buffer_budget;
 	/* The table of connections by descriptor, made now rather than while clients come. */
 	(void)worker_reserve(&d->w, (size_t)d->w.max_conns + (size_t)n + PRIVS_SPARE_FDS);
 }

@@ -19,7 +19,19 @@ struct conn;
 struct listener;
 TAILQ_HEAD(listener_list, listener);
 
-#define WORKER_READ_SIZE	(64 * 1024)
+/*
+ * A read's bytes become one evbuffer chain: a chain of 64 KiB of data would
+ * take a 128 KiB allocation (its header pushes it over the power of two),
+ * so a read stops short of that by more than the header.
+ */
+#define WORKER_READ_SIZE	(64 * 1024 - 256)
+/*
+ * Fairness: once a loop pass has read this much, each connection gets only
+ * FAIR_READ more in it, so that a thousand busy senders cost one pass a few
+ * milliseconds and the next client is answered in the same pass.
+ */
+#define WORKER_PASS_BUDGET	(1024 * 1024)
+#define WORKER_FAIR_READ	(4096 - 256)
 
 struct worker {
 	struct event_base	*base;
@@ -28,6 +40,10 @@ struct worker {
 	size_t			 nslots;
 	int			 nconns;
 	int			 max_conns;	/* the global limit in force */
+	size_t			 budget;	/* buffer-budget in force, bytes */
+	size_t			 buffered;	/* bytes all connections hold: unsent output, unconsumed input */
+	struct timeval		 pass;		/* the loop pass pass_bytes counts (its cached time) */
+	size_t			 pass_bytes;	/* read in this pass, by every connection */
 	bool			 stopping;	/* no new clients; the loop ends with the last one */
 	bool			 accept_paused;	/* in an EMFILE episode: logged once */
 	struct event		*emfile_timer;	/* ends the episode after a quiet second */

@@ -7,8 +7,10 @@ make the daemon buffer without bound.
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -290,6 +292,118 @@ class NonReader(unittest.TestCase):
                 finally:
                     watch.done.set()
                     w.close()
+
+
+def in_small_netns(test, inner):
+    """Run this file's class inner again in a network namespace of its own whose
+    TCP buffers are small (and whose loopback MTU is a LAN's), so that what
+    clients do not read piles up in the daemon within a few megabytes."""
+    if os.environ.get("NETLAB_IN_NETNS"):
+        return
+    for tool in ("unshare", "ip", "sysctl"):
+        if shutil.which(tool) is None:
+            test.skipTest("%s missing" % tool)
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10)
+    if probe.returncode != 0:
+        test.skipTest("cannot create a network namespace: %s" % probe.stderr.decode().strip())
+    setup = ("ip link set lo up && ip link set lo mtu 1500 &&"
+             " sysctl -qw net.ipv4.tcp_wmem='4096 16384 65536' &&"
+             " sysctl -qw net.ipv4.tcp_rmem='4096 16384 65536' && exec \"$0\" \"$1\" \"$2\"")
+    env = dict(os.environ, NETLAB_IN_NETNS="1")
+    p = subprocess.run(["unshare", "-n", "--", "sh", "-c", setup, sys.executable,
+                        os.path.abspath(__file__), inner], env=env, capture_output=True,
+                       timeout=300 * nt.SLOW)
+    out = p.stdout.decode() + p.stderr.decode()
+    sys.stderr.write(out)
+    if p.returncode == nt.SKIP:
+        test.skipTest("inside the namespace: " + out.strip().splitlines()[-1])
+    test.assertEqual(p.returncode, 0, out)
+
+
+class BufferBudget(unittest.TestCase):
+    """buffer-budget bounds what all clients together make the daemon hold: past
+    it, the clients that leave the most output unread are not read from first,
+    and nothing any of them sent is lost.  Runs in a namespace (BufferBudgetInner)."""
+
+    def test_in_netns(self):
+        in_small_netns(self, "BufferBudgetInner")
+
+
+@unittest.skipUnless(os.environ.get("NETLAB_IN_NETNS"), "runs only inside its own namespace")
+class BufferBudgetInner(unittest.TestCase):
+    def held_by_non_readers(self, budget):
+        """RSS the daemon grows by while 100 clients send 1 MiB each and read nothing;
+        then they read, and every byte must come back in order."""
+        nt.own_nofile(1000)
+        port = nt.free_port()
+        d = nt.Daemon("buffer-budget = %d\nservice echo { port = %d address = { \"127.0.0.1\" } }\n"
+                      % (budget, port)).start()
+        self.addCleanup(d.stop)
+        before = d.rss_kib()
+        payload = b"".join(b"%07d abcdefghijklmnopqrstuvwxyz\n" % i for i in range(30000))
+        clients = []
+        for _ in range(100):
+            s = nt.connect("127.0.0.1", port)
+            s.setblocking(False)
+            clients.append([s, 0, bytearray()])
+
+        def pump(read):
+            progress = False
+            for c in clients:
+                if c[1] < len(payload):
+                    try:
+                        n = c[0].send(payload[c[1]:c[1] + 65536])
+                        c[1] += n
+                        progress = progress or n > 0
+                    except BlockingIOError:
+                        pass
+                while read:
+                    try:
+                        chunk = c[0].recv(65536)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        break
+                    c[2] += chunk
+                    progress = True
+            return progress
+
+        # Everyone sends and nobody reads, until nothing more goes in.
+        deadline = time.monotonic() + 60 * nt.SLOW
+        idle = 0
+        while idle < 20 and time.monotonic() < deadline:
+            idle = 0 if pump(False) else idle + 1
+            time.sleep(0.01)
+        held = d.rss_kib() - before
+        # Someone else is still served at once.
+        probe = nt.connect("127.0.0.1", port)
+        probe.sendall(b"probe\n")
+        self.assertEqual(nt.recv_exact(probe, 6), b"probe\n")
+        probe.close()
+        # Now they read: every byte comes back, in order.
+        deadline = time.monotonic() + 120 * nt.SLOW
+        while time.monotonic() < deadline and any(len(c[2]) < len(payload) for c in clients):
+            if not pump(True):
+                time.sleep(0.005)
+        self.assertEqual([len(c[2]) for c in clients], [len(payload)] * len(clients))
+        for c in clients:
+            self.assertEqual(bytes(c[2]), payload)
+            c[0].close()
+        d.stop()
+        return held
+
+    def test_non_readers_held_within_budget_and_lose_nothing(self):
+        held = self.held_by_non_readers(1)
+        unbounded = self.held_by_non_readers(65536)
+        print("\n+%d KiB of RSS held for 100 non-reading senders with buffer-budget 1 MiB,"
+              " +%d KiB with 64 GiB" % (held, unbounded), file=sys.stderr)
+        if nt.RSS_OFF:
+            return
+        # Without a budget that binds, each holds up to its 64 KiB high-water mark
+        # and a read; with 1 MiB, the budget and the 16 KiB low mark and a small
+        # read of each (1 + 2 MiB), and allocator slack.
+        self.assertLess(held, 6 * 1024)
+        self.assertGreater(unbounded, held + 2 * 1024)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ static const struct conf_opt root_opts[] = {
 	{ .cfg = CFG_STR("log-level", "info", CFGF_NONE), .check = check_log_level },
 	{ .cfg = CFG_INT("max-connections", 4096, CFGF_NONE), .min = 1, .max = 1000000 },
 	{ .cfg = CFG_INT("shutdown-timeout", 10, CFGF_NONE), .min = 0, .max = 3600 },
+	/* MiB of input and output held for all clients together. */
+	{ .cfg = CFG_INT("buffer-budget", 64, CFGF_NONE), .min = 1, .max = 65536 },
 	CONF_OPT_END
 };
 
@@ -607,6 +609,7 @@ conf_copy(cfg_t *cfg)
 	nc->log_level = log_level_parse(cfg_getstr(cfg, "log-level"));
 	nc->max_conns = (int)cfg_getint(cfg, "max-connections");
 	nc->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
+	nc->buffer_budget = (size_t)cfg_getint(cfg, "buffer-budget") * 1024 * 1024;
 	/* The validators saw these names resolve; a change since then is an error too. */
 	if (user != NULL && !no_lookups) {
 		struct passwd *pw = getpwnam(user);

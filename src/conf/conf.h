@@ -40,6 +40,7 @@ struct netlab_conf {
 	int			 log_level;
 	int			 max_conns;
 	int			 shutdown_timeout;
+	size_t			 buffer_budget;	/* bytes held for all clients together */
 	struct svc_conf		**svcs;
 	size_t			 nsvcs;
 	char			*restart_values[CONF_RESTART_MAX];	/* of CONF_OPT_RESTART options */

@@ -69,6 +69,7 @@ conn_io_free(struct conn *c)
 
 	if (io == NULL)
 		return;
+	c->w->buffered -= io->counted;
 	if (io->wr != NULL)
 		event_free(io->wr);
 	if (io->timer != NULL)
@@ -115,6 +116,32 @@ static size_t
 conn_nleft(const struct conn *c)
 {
 	return c->io != NULL ? c->io->nleft : 0;
+}
+
+/* Keep the worker's count of buffered bytes (the budget) true for this connection. */
+static void
+conn_account(struct conn *c)
+{
+	size_t now;
+
+	if (c->io == NULL)
+		return;
+	now = conn_pending(c) + c->io->nleft;
+	c->w->buffered = c->w->buffered - c->io->counted + now;
+	c->io->counted = now;
+}
+
+/*
+ * The budget is spent: reads are small (conn_read_size) and a client that
+ * leaves output unread is paused at the low mark rather than the high one,
+ * so the busiest non-readers stop being read first.  (What a connection holds of unfinished input is bounded by
+ * its protocol - max-line, a request's size - and is not paused for: its
+ * client can only finish it by sending more.)
+ */
+static bool
+conn_over_budget(const struct conn *c)
+{
+	return c->w->buffered > c->w->budget && conn_pending(c) >= DRIVE_LOW_WATER;
 }
 
 static bool
@@ -326,7 +353,11 @@ conn_run(struct conn *c, enum drive_event ev, const void *data, size_t n)
 	}
 	if (!ok)
 		goto nomem;
-	return conn_enter(c, drive_flow(st, conn_pending(c)));
+	conn_account(c);
+	st = drive_flow(st, conn_pending(c));
+	if (st == CONN_OPEN && conn_over_budget(c))
+		st = CONN_PAUSED;
+	return conn_enter(c, st);
 
 nomem:
 	evbuffer_drain(io.in, evbuffer_get_length(io.in));
@@ -348,6 +379,23 @@ conn_idle(struct conn *c)
 	conn_close(c);
 }
 
+/* What one read may take: all of the read buffer, unless this pass read much already or the budget is spent. */
+static size_t
+conn_read_size(struct worker *w)
+{
+	struct timeval now;
+
+	if (event_base_gettimeofday_cached(w->base, &now) == 0 &&
+	    (now.tv_sec != w->pass.tv_sec || now.tv_usec != w->pass.tv_usec)) {
+		w->pass = now;
+		w->pass_bytes = 0;
+	}
+	/* Over the buffer budget every read is small, so no one read adds much to it. */
+	if (w->pass_bytes >= WORKER_PASS_BUDGET || w->buffered > w->budget)
+		return WORKER_FAIR_READ;
+	return WORKER_READ_SIZE;
+}
+
 static void
 conn_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -359,7 +407,7 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 		conn_idle(c);
 		return;
 	}
-	n = read(fd, w->rbuf, WORKER_READ_SIZE);
+	n = read(fd, w->rbuf, conn_read_size(w));
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -373,6 +421,7 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->svc->stats.bytes_in += (uint64_t)n;
+	w->pass_bytes += (size_t)n;
 	if (n == 0)
 		(void)conn_run(c, DRIVE_EOF, NULL, 0);
 	else
@@ -395,6 +444,7 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 		conn_close(c);
 		return;
 	}
+	conn_account(c);
 	left = conn_pending(c);
 	if (left == 0 && (c->state != CONN_OPEN || conn_cf(c)->proto->drained == NULL))
 		conn_write_on(c, false);

@@ -24,6 +24,7 @@ struct conn_io {
 	struct evbuffer		*out;		/* output the socket has not taken yet */
 	struct event		*wr;		/* writable */
 	struct event		*timer;		/* a fixed deadline: the PROXY header, lingering */
+	size_t			 counted;	/* of the worker's buffered bytes, those this one holds */
 };
 
 /*
