@@ -39,6 +39,9 @@ struct parse {
 };
 static struct parse *parsing;
 static bool no_lookups;		/* conf_skip_lookups(): users and groups are not looked up */
+/* The user the last config named, for a hint when that user cannot read the next one. */
+static char conf_user[64];
+static uid_t conf_uid;
 
 static int check_user(const char *, const char *, char *, size_t);
 static int check_group(const char *, const char *, char *, size_t);
@@ -621,6 +624,8 @@ conf_copy(cfg_t *cfg)
 		}
 		nc->user = xstrdup(user);
 		nc->uid = pw->pw_uid;
+		snprintf(conf_user, sizeof(conf_user), "%s", user);
+		conf_uid = pw->pw_uid;
 		nc->gid = pw->pw_gid;
 	}
 	if (group != NULL && !no_lookups) {
@@ -712,6 +717,45 @@ conf_load_buf(const char *path, const char *text, size_t len)
 	return nc;
 }
 
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a plain file";
+}
+
+/*
+ * A file root alone may read is the usual way to lose every reload after
+ * "user" dropped root: say so, and what to do, where the admin looks.
+ */
+static void
+conf_open_failed(const char *path)
+{
+	int saved = errno;
+	uid_t uid = geteuid();
+
+	if (saved != EACCES || uid == 0) {
+		log_warn("netlabd: cannot open config %s", path);
+		return;
+	}
+	if (conf_user[0] != '\0' && uid == conf_uid)
+		log_warnx("netlabd: cannot open config %s: %s: netlabd runs as uid %u (user %s)"
+		    " after dropping privileges; make the file readable to it", path,
+		    strerror(saved), (unsigned)uid, conf_user);
+	else
+		log_warnx("netlabd: cannot open config %s: %s: netlabd runs as uid %u, not root;"
+		    " make the file readable to it", path, strerror(saved), (unsigned)uid);
+}
+
 /*
  * Opened non-blocking, so that a FIFO at the path cannot hang the daemon
  * (on SIGHUP, in the middle of serving), and checked with fstat on what was
@@ -728,11 +772,16 @@ conf_load(const char *path)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) {
-		log_warn("netlabd: cannot open config %s", path);
+		conf_open_failed(path);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warnx("netlabd: %s: not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		log_warn("netlabd: %s: fstat", path);
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("netlabd: %s: not a regular file (%s)", path, file_kind(st.st_mode));
 		close(fd);
 		return NULL;
 	}
