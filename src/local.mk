@@ -4,7 +4,7 @@
 # daemon; main.c only parses the command line.
 noinst_LIBRARIES += src/libnetlabd.a
 src_libnetlabd_a_SOURCES = \
-	src/wire.h src/tailq.h \
+	src/wire.h src/tailq.h src/grow.h \
 	src/log.c src/log.h \
 	src/notify.c src/notify.h \
 	src/stats.c src/stats.h \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf/conf_fixup.h"
+#include "grow.h"
 
 static int
 fixup_fail(struct fixup *f, int line, const char *msg)
@@ -14,22 +15,6 @@ fixup_fail(struct fixup *f, int line, const char *msg)
 	f->err_line = line;
 	snprintf(f->err, sizeof(f->err), "%s", msg);
 	return -1;
-}
-
-static bool
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	c = *cap ? *cap * 2 : 16;
-	if ((p = realloc(*v, c * size)) == NULL)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
 }
 
 static bool

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "log.h"
 #include "net/bind.h"
 #include "net/listener.h"
@@ -37,22 +38,6 @@ struct bind_plan {
 	struct bind_early	*early;
 	size_t			 nearly, capearly;
 };
-
-static bool
-grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	c = *cap ? *cap * 2 : 16;
-	if ((p = realloc(*v, c * size)) == NULL)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
 
 void
 bind_adopt(struct worker *w, const struct passed_fd *v, size_t n)
