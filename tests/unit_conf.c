@@ -11,44 +11,18 @@
 #include "log.h"
 #include "proto/proto.h"
 #include "unit.h"
+#include "unit_confload.h"
 
-static char errbuf[4096];
-
-/* Load text, capturing what conf_load_buf logs; NULL if invalid. */
 static struct netlab_conf *
 load(const char *text)
 {
-	struct netlab_conf *nc;
-	FILE *tmp = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	size_t n;
-
-	fflush(stderr);
-	dup2(fileno(tmp), STDERR_FILENO);
-	nc = conf_load_buf("t.conf", text, strlen(text));
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(tmp);
-	n = fread(errbuf, 1, sizeof(errbuf) - 1, tmp);
-	errbuf[n] = '\0';
-	fclose(tmp);
-	return nc;
+	return unit_load("t.conf", text, strlen(text));
 }
 
-/* The text must be rejected with exactly this "t.conf:LINE:" prefix and message part. */
 static void
 rejects(const char *text, int line, const char *msg)
 {
-	struct netlab_conf *nc = load(text);
-	char want[64];
-
-	snprintf(want, sizeof(want), "t.conf:%d: ", line);
-	CHECK(nc == NULL);
-	if (strncmp(errbuf, want, strlen(want)) != 0 || strstr(errbuf, msg) == NULL)
-		fprintf(stderr, "  want \"%s...%s\", got \"%s\"\n", want, msg, errbuf);
-	CHECK(strncmp(errbuf, want, strlen(want)) == 0);
-	CHECK(strstr(errbuf, msg) != NULL);
-	conf_free(nc);
+	unit_rejects("t.conf", text, strlen(text), line, msg);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include "conf/conf_fixup.h"
 #include "log.h"
 #include "unit.h"
+#include "unit_confload.h"
 
 static int raw_line;
 static char raw_msg[256];
@@ -58,40 +59,16 @@ raw_parse(const char *text, char *value, size_t size)
 	return r;
 }
 
-static char errbuf[4096];
-
 static struct netlab_conf *
 load(const char *text, size_t len)
 {
-	struct netlab_conf *nc;
-	FILE *tmp = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	size_t n;
-
-	fflush(stderr);
-	dup2(fileno(tmp), STDERR_FILENO);
-	nc = conf_load_buf("f.conf", text, len);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(tmp);
-	n = fread(errbuf, 1, sizeof(errbuf) - 1, tmp);
-	errbuf[n] = '\0';
-	fclose(tmp);
-	return nc;
+	return unit_load("f.conf", text, len);
 }
 
 static void
 rejects(const char *text, size_t len, int line, const char *msg)
 {
-	struct netlab_conf *nc = load(text, len);
-	char want[32];
-
-	snprintf(want, sizeof(want), "f.conf:%d: ", line);
-	CHECK(nc == NULL);
-	if (strncmp(errbuf, want, strlen(want)) != 0 || strstr(errbuf, msg) == NULL)
-		fprintf(stderr, "  want \"%s...%s\", got \"%s\"\n", want, msg, errbuf);
-	CHECK(strncmp(errbuf, want, strlen(want)) == 0 && strstr(errbuf, msg) != NULL);
-	conf_free(nc);
+	unit_rejects("f.conf", text, len, line, msg);
 }
 
 /* 1. Line numbers after comments; a comment inside a list (libconfuse#150). */
