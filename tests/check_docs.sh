@@ -4,7 +4,9 @@
 # schema (printed by tests/print_options) is
 #   - not an item (".It Ic NAME") of man/netlabd.conf.5, or
 #   - absent from the shipped etc/netlabd.conf (a commented-out mention counts);
-# then lints the man pages with mandoc -Tlint and groff warnings.
+# and when a protocol of the table (tests/print_options --protocols) or its
+# default port is missing from netlabd(8), netlabd.conf(5) or the shipped
+# config; then lints the man pages with mandoc -Tlint and groff warnings.
 # Exit 0 pass, 1 fail, 77 skip: the option checks passed but mandoc is missing.
 #
 # NETLAB_BUILDDIR and NETLAB_SRCDIR come from make check; by hand:
@@ -60,6 +62,41 @@ for opt in $options; do
 	fi
 done
 [ "$status" -eq 0 ] && echo "ok: $n options documented in $man5 and present in $conf"
+
+# Every protocol of the table, with its default port: an item of
+# netlabd(8)'s list saying "Default port N", a "N for .Cm NAME" entry of
+# netlabd.conf(5)'s port option, and a "service NAME" section (or a
+# commented-out one) with "port = N" in the shipped config.
+man8=${DOCS_MAN8:-$srcdir/man/netlabd.8}
+if ! protocols=$("$print_options" --protocols) || [ -z "$protocols" ]; then
+	fail "$print_options --protocols printed no protocol"
+fi
+np=0
+while read -r name port transports; do
+	[ -n "$name" ] || continue
+	np=$((np + 1))
+	if ! awk -v name="$name" -v port="$port" '
+		$0 == ".It Cm " name { inside = 1; next }
+		inside && /^\.It / { exit }
+		inside && index($0, "Default port " port) == 1 { found = 1; exit }
+		END { exit !found }' "$man8"; then
+		fail "protocol '$name' has no item in $man8 saying 'Default port $port'"
+	fi
+	if ! grep -B1 -x "\.Cm $name[ ,.]*" "$man5" | grep -Eq "(^|[: ])$port for\$"; then
+		fail "protocol '$name' and its port $port are not among the ports of $man5"
+	fi
+	if ! awk -v name="$name" -v port="$port" '
+		{ sub(/^#/, "") }
+		$1 == "service" && $2 == name { inside = 1; next }
+		inside && $1 == "port" && $3 == port { found = 1; exit }
+		inside && $1 == "}" { inside = 0 }
+		END { exit !found }' "$conf"; then
+		fail "protocol '$name' has no 'service $name { port = $port }' (set or commented) in $conf"
+	fi
+done <<EOF_PROTOCOLS
+$protocols
+EOF_PROTOCOLS
+[ "$status" -eq 0 ] && echo "ok: $np protocols and their ports in $man8, $man5 and $conf"
 
 if ! command -v mandoc >/dev/null 2>&1; then
 	[ "$status" -ne 0 ] && exit 1
