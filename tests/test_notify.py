@@ -138,6 +138,36 @@ class NotifyTest(unittest.TestCase):
         self.reload_ok(p)
         d.wait_log(r"reload failed")
 
+    def test_reload_cannot_open_a_port_keeps_the_old_one(self):
+        # hello moves to a port another process holds, and echo is added: the
+        # new socket cannot be opened, so the reload fails as a whole - the old
+        # hello keeps serving, echo is not added - and the log and STATUS= say so.
+        p, busy_port, p_echo = nt.free_ports(3)
+        d = self.start(HELLO % p)
+        self.ns.wait("READY", "1")
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", busy_port))
+            busy.listen(1)
+            d.write_conf(HELLO % busy_port +
+                         'service echo { port = %d address = { "127.0.0.1" } }\n' % p_echo)
+            self.reload_ok(p)
+            d.wait_log(r"^hello: cannot listen on 127\.0\.0\.1:%d: bind: Address already in use$"
+                       % busy_port)
+            d.wait_log(r"^netlabd: reload failed: a listener could not be opened: keeping the"
+                       r" old configuration$")
+            msg = self.ns.wait("STATUS")
+            self.assertIn("last reload failed", msg["STATUS"])
+            with socket.socket() as s:
+                s.settimeout(2 * nt.SLOW)
+                self.assertNotEqual(s.connect_ex(("127.0.0.1", p_echo)), 0)
+            self.assertEqual(hello(p), b"HELLO\n")
+        # Once the port is free, the same file reloads, and STATUS= forgets the failure.
+        self.reload_ok(busy_port)
+        d.wait_log(r"^netlabd: reloaded ")
+        self.assertEqual(hello(busy_port), b"HELLO\n")
+        # Four hellos served in all (two by reload_ok), and no failure mentioned.
+        self.ns.wait("STATUS", "0 open connections, 4 accepted", timeout=5)
+
     def test_status_current_and_rate_limited(self):
         p = nt.free_port()
         self.start(HELLO % p)
