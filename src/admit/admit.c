@@ -17,16 +17,34 @@
 
 #define FLOOD_BITS	1024	/* per reason: enough to count a few hundred sources closely */
 
+static const char *
+flood_text(const struct floodlog *f, int r)
+{
+	if (f->datagrams)
+		return stats_drop_text(r);
+	if (r == FLOOD_PROXY_BAD)
+		return "with a bad PROXY header";
+	if (r == FLOOD_PROXY_LATE)
+		return "with no PROXY header in time";
+	return stats_refusal_text(r);
+}
+
 static void
 flood_summary(struct floodlog *f)
 {
-	int nreasons = f->datagrams ? STATS_NDROPS : STATS_NREFUSALS;
+	int nreasons = f->datagrams ? STATS_NDROPS : FLOOD_TCP_REASONS;
+	const char *verb = "refused";
 	char line[1024];
 	size_t n;
 	bool first = true;
 
+	/* A connection closed for its PROXY header was served, not refused: say "closed" then. */
+	if (f->datagrams)
+		verb = "dropped";
+	else if (f->suppressed[FLOOD_PROXY_BAD] + f->suppressed[FLOOD_PROXY_LATE] > 0)
+		verb = "closed";
 	n = (size_t)snprintf(line, sizeof(line), "%s: %s %llu %s%s in %d s:", f->name,
-	    f->datagrams ? "dropped" : "refused", (unsigned long long)f->total,
+	    verb, (unsigned long long)f->total,
 	    f->datagrams ? "datagram" : "connection", f->total == 1 ? "" : "s", FLOOD_PERIOD);
 	for (int r = 0; r < nreasons && n < sizeof(line); r++) {
 		unsigned zeros = 0;
@@ -42,7 +60,7 @@ flood_summary(struct floodlog *f)
 			est = 1;
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %llu %s (%s%.0f source%s)",
 		    first ? "" : ",", (unsigned long long)f->suppressed[r],
-		    f->datagrams ? stats_drop_text(r) : stats_refusal_text(r),
+		    flood_text(f, r),
 		    zeros == 0 ? "over " : "", est, est >= 1.5 ? "s" : "");
 		first = false;
 	}
@@ -159,22 +177,44 @@ log_peer(const struct service *s, const char *mid, size_t midlen, const struct p
 	log_line(LOG_INFO, line, n);
 }
 
+/* The checks every client passes: access lists, then the global and the service's limits. */
+static enum stats_refusal
+admit_check(struct worker *w, struct service *s, const struct svc_conf *cf,
+    const struct peer *peer, bool in_table)
+{
+	struct prefix src;
+
+	peer_prefix(peer, &src);
+	if (!svc_conf_allows(cf, &src))
+		return REFUSE_ACL;
+	/* A connection that waited for its PROXY header holds a slot of the table already. */
+	if (w->nconns - (in_table ? 1 : 0) >= w->max_conns)
+		return REFUSE_GLOBAL;
+	if (cf->max_conns > 0 && s->stats.active >= cf->max_conns)
+		return REFUSE_MAX_CONNS;
+	return STATS_NREFUSALS;
+}
+
+static void
+admit_count(struct service *s)
+{
+	s->stats.accepted++;
+	s->stats.active++;
+	stats.accepted++;
+	stats.active++;
+}
+
 bool
 admit_conn(struct worker *w, struct service *s, const struct svc_conf *cf,
     const struct peer *peer, const struct peer *via)
 {
 	uint64_t key = peer_source_key(peer);
-	struct prefix src;
 	enum stats_refusal why;
 
-	peer_prefix(peer, &src);
-	if (!svc_conf_allows(cf, &src))
-		why = REFUSE_ACL;
-	else if (w->nconns >= w->max_conns)
-		why = REFUSE_GLOBAL;
-	else if (cf->max_conns > 0 && s->stats.active >= cf->max_conns)
-		why = REFUSE_MAX_CONNS;
-	else if (cf->max_per_source > 0 &&
+	why = admit_check(w, s, cf, peer, via != NULL);
+	if (why != STATS_NREFUSALS)
+		goto refuse;
+	if (cf->max_per_source > 0 &&
 	    srctab_count(&s->sources, key) >= (uint32_t)cf->max_per_source)
 		why = REFUSE_PER_SOURCE;
 	else if (cf->rate_limit > 0 &&
@@ -183,30 +223,67 @@ admit_conn(struct worker *w, struct service *s, const struct svc_conf *cf,
 	else if (srctab_inc(&s->sources, key) < 0)
 		why = REFUSE_NOMEM;
 	else {
-		s->stats.accepted++;
-		s->stats.active++;
-		stats.accepted++;
-		stats.active++;
+		admit_count(s);
 		log_peer(s, ": accepted connection from ", 27, peer, via);
 		return true;
 	}
+refuse:
 	admit_refuse(w, s, peer, why);
 	return false;
 }
 
-void
-admit_release(struct service *s, const struct peer *peer)
+bool
+admit_local(struct worker *w, struct service *s, const struct svc_conf *cf,
+    const struct peer *proxy, const char *what)
 {
+	enum stats_refusal why;
+	char host[INET6_ADDRSTRLEN];
+
+	if ((why = admit_check(w, s, cf, proxy, true)) != STATS_NREFUSALS) {
+		admit_refuse(w, s, proxy, why);
+		return false;
+	}
+	admit_count(s);
+	/* Health checks come every few seconds from every balancer: not worth an info line each. */
+	if (log_enabled(LOG_DEBUG)) {
+		peer_ntop(proxy, host, sizeof(host));
+		log_debug("%s: accepted connection from %s, port=%u: %s", s->name, host,
+		    proxy->port, what);
+	}
+	return true;
+}
+
+void
+admit_release(struct service *s, const struct peer *peer, enum admit_count how)
+{
+	if (how == ADMIT_NONE)
+		return;
 	s->stats.active--;
 	stats.active--;
-	srctab_dec(&s->sources, peer_source_key(peer));
+	if (how == ADMIT_SOURCE)
+		srctab_dec(&s->sources, peer_source_key(peer));
+}
+
+void
+admit_proxy_error(struct worker *w, struct service *s, const struct peer *sock,
+    enum stats_error kind, const char *why)
+{
+	char host[INET6_ADDRSTRLEN];
+	bool late = kind == PERR_PROXY_TIMEOUT;
+
+	s->stats.errors[kind]++;
+	if (!flood_allows(w, &s->flood, sock, late ? FLOOD_PROXY_LATE : FLOOD_PROXY_BAD))
+		return;
+	peer_ntop(sock, host, sizeof(host));
+	log_notice("%s: %s from %s, port=%u: %s", s->name,
+	    late ? "PROXY header timeout" : "bad PROXY header", host, sock->port, why);
 }
 
 void
 admit_revoke(struct worker *w, struct service *s, const struct peer *peer,
     enum stats_refusal why)
 {
-	admit_release(s, peer);
+	admit_release(s, peer, ADMIT_SOURCE);
 	s->stats.accepted--;
 	stats.accepted--;
 	admit_refuse(w, s, peer, why);

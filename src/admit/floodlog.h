@@ -11,7 +11,11 @@
 
 #define FLOOD_LINES	10	/* lines per second and service, then only counted */
 #define FLOOD_PERIOD	10	/* seconds between summary lines */
-#define FLOOD_REASONS	((int)STATS_NREFUSALS > (int)STATS_NDROPS ? (int)STATS_NREFUSALS : (int)STATS_NDROPS)
+/* A TCP service's lines: its refusals, then the PROXY headers it closed connections for. */
+#define FLOOD_PROXY_BAD		((int)STATS_NREFUSALS)
+#define FLOOD_PROXY_LATE	((int)STATS_NREFUSALS + 1)
+#define FLOOD_TCP_REASONS	((int)STATS_NREFUSALS + 2)
+#define FLOOD_REASONS	(FLOOD_TCP_REASONS > (int)STATS_NDROPS ? FLOOD_TCP_REASONS : (int)STATS_NDROPS)
 
 struct floodlog {
 	TAILQ_ENTRY(floodlog)	 entry;		/* on a worker's list while a summary is due */

@@ -8,6 +8,12 @@
  * own output buffer.  So a connection between requests costs the struct,
  * its read event and the bytes it really holds - never a read-sized chunk -
  * and a reply that goes out at once costs no buffer of its own.
+ *
+ * A connection from a proxy (proxy-from) starts in CONN_PROXY: not admitted,
+ * its protocol not started, reading no more than its PROXY header can take
+ * under a fixed deadline; once the header is read the client it names is
+ * admitted and served, and the bytes that followed the header are its first
+ * input.
  */
 #include "config.h"
 
@@ -19,16 +25,22 @@
 #include <unistd.h>
 
 #include "admit/admit.h"
+#include "conf/conf.h"
 #include "log.h"
 #include "proto/proto.h"
 #include "service.h"
 #include "session/conn.h"
 #include "session/drive.h"
+#include "session/proxy.h"
 #include "stats.h"
 #include "worker.h"
 
 /* How long a closing connection drains what the client still sends, so it sees our FIN, not a reset. */
 #define LINGER_SECONDS	2
+/* A PROXY header must be complete this long after accept (SPEC 10), however it trickles in. */
+#define PROXY_SECONDS	5
+/* The most a PROXY header takes: a v2 one, 16 bytes and its address block and TLVs. */
+#define PROXY_HDR_MAX	(16 + PROXY_V2_MAX)
 
 static void conn_readable(evutil_socket_t, short, void *);
 static void conn_writable(evutil_socket_t, short, void *);
@@ -87,7 +99,7 @@ conn_close(struct conn *c)
 	struct worker *w = c->w;
 	int fd = c->fd;
 
-	admit_release(c->svc, &c->peer);
+	admit_release(c->svc, &c->peer, (enum admit_count)c->counted);
 	event_del(conn_rd(c));
 	conn_io_free(c);
 	close(fd);
@@ -148,11 +160,13 @@ static bool
 conn_timer_on(struct conn *c, int seconds)
 {
 	struct timeval tv = { seconds, 0 };
+	const struct timeval *common = worker_timeout(c->w, seconds);
 
 	if (!conn_io(c) ||
 	    (c->io->timer == NULL && (c->io->timer = evtimer_new(c->w->base, conn_deadline, c)) == NULL))
 		return false;
-	evtimer_add(c->io->timer, &tv);
+	/* Every connection waits the same few seconds: a queue, not a heap slot each. */
+	evtimer_add(c->io->timer, common != NULL ? common : &tv);
 	return true;
 }
 
@@ -209,7 +223,8 @@ conn_finish(struct conn *c)
 {
 	int n = 0;
 
-	if (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0) {
+	/* A read that just emptied the socket answers as well as FIONREAD would, and costs nothing more. */
+	if (!c->read_all && ioctl(c->fd, FIONREAD, &n) == 0 && n > 0) {
 		c->state = CONN_LINGER;
 		shutdown(c->fd, SHUT_WR);
 		conn_write_on(c, false);
@@ -396,6 +411,149 @@ conn_read_size(struct worker *w)
 	return WORKER_READ_SIZE;
 }
 
+/* How many bytes a header that starts with b[0..n) takes at most: never a byte of what follows it. */
+static size_t
+proxy_room(const unsigned char *b, size_t n)
+{
+	size_t len;
+
+	if (n > 0 && b[0] == 'P')
+		return PROXY_V1_MAX;
+	if (n < 16)
+		return PROXY_HDR_MAX;
+	len = 16 + ((size_t)b[14] << 8 | b[15]);
+	return len < PROXY_HDR_MAX ? len : PROXY_HDR_MAX;
+}
+
+/* The header is read: serve the client it names, the bytes after it its first input. */
+static void
+conn_proxy_done(struct conn *c, const struct proxy_hdr *h, const unsigned char *rest,
+    size_t nrest, bool read_all)
+{
+	struct worker *w = c->w;
+	const struct svc_conf *cf = conn_cf(c);
+	struct peer via = c->peer;
+
+	if (c->io != NULL && c->io->timer != NULL)
+		evtimer_del(c->io->timer);
+	/* Re-armed, with the idle timeout, by the state the protocol asks for. */
+	event_del(conn_rd(c));
+	if (h->local) {
+		/* A health check: the proxy itself is the client. */
+		if (!admit_local(w, c->svc, cf, &c->peer,
+		    h->version == 1 ? "PROXY v1 UNKNOWN" : "PROXY v2 LOCAL")) {
+			conn_close(c);
+			return;
+		}
+		c->counted = ADMIT_LOCAL;
+	} else {
+		if (peer_from_sockaddr(&c->peer, (const struct sockaddr *)&h->src) < 0) {
+			admit_proxy_error(w, c->svc, &via, PERR_PROXY_BAD, "no source address");
+			conn_close(c);
+			return;
+		}
+		if (!admit_conn(w, c->svc, cf, &c->peer, &via)) {
+			conn_close(c);
+			return;
+		}
+		c->counted = ADMIT_SOURCE;
+	}
+	c->state = CONN_OPEN;
+	c->read_all = read_all;
+	if (!conn_run(c, DRIVE_START, NULL, 0))
+		return;
+	if (nrest > 0) {
+		c->svc->stats.bytes_in += nrest;
+		if (!conn_run(c, DRIVE_INPUT, rest, nrest))
+			return;
+	}
+	c->read_all = false;
+}
+
+/*
+ * Read toward the PROXY header: the bytes held so far and the new ones
+ * together in the read buffer, never more than the header can take, so
+ * what follows it stays the protocol's.  False when the connection is gone
+ * or admitted; true while it waits for more.
+ */
+static bool
+conn_proxy_read(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t have = conn_nleft(c), room;
+	struct proxy_hdr h;
+	const char *why = "?";
+	enum proxy_result r;
+	unsigned char *keep;
+	ssize_t n;
+	bool all;
+
+	if (have > 0)
+		memcpy(w->rbuf, c->io->left, have);
+	room = proxy_room(w->rbuf, have);
+	if (room <= have) {
+		/* The parser refuses a header before this; kept in case it ever does not. */
+		admit_proxy_error(w, c->svc, &c->peer, PERR_PROXY_BAD, "header too long");
+		conn_close(c);
+		return false;
+	}
+	n = read(c->fd, w->rbuf + have, room - have);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return true;
+		log_debug("%s: read from a proxy: %s", c->svc->name, strerror(errno));
+		conn_close(c);
+		return false;
+	}
+	if (n == 0) {
+		/* A bare TCP health check connects and closes: not an error, if it sent nothing. */
+		if (have == 0)
+			conn_log(c, LOG_DEBUG, "closed before a PROXY header");
+		else
+			admit_proxy_error(w, c->svc, &c->peer, PERR_PROXY_BAD,
+			    "connection closed inside the header");
+		conn_close(c);
+		return false;
+	}
+	w->pass_bytes += (size_t)n;
+	all = (size_t)n < room - have;
+	have += (size_t)n;
+	r = proxy_parse(w->rbuf, have, &h, &why);
+	if (r == PROXY_MORE) {
+		if (!conn_io(c) || (keep = realloc(c->io->left, have)) == NULL) {
+			conn_log(c, LOG_WARNING, "out of memory: closing");
+			conn_close(c);
+			return false;
+		}
+		memcpy(keep, w->rbuf, have);
+		c->io->left = keep;
+		c->io->nleft = (uint32_t)have;
+		conn_account(c);
+		return true;
+	}
+	if (c->io != NULL) {
+		free(c->io->left);
+		c->io->left = NULL;
+		c->io->nleft = 0;
+		conn_account(c);
+	}
+	if (r == PROXY_BAD) {
+		admit_proxy_error(w, c->svc, &c->peer, PERR_PROXY_BAD, why);
+		conn_close(c);
+		return false;
+	}
+	conn_proxy_done(c, &h, w->rbuf + h.len, have - h.len, all);
+	return false;
+}
+
+static void
+conn_proxy_late(struct conn *c)
+{
+	admit_proxy_error(c->w, c->svc, &c->peer, PERR_PROXY_TIMEOUT, conn_nleft(c) == 0 ?
+	    "nothing received in 5 s" : "header incomplete after 5 s");
+	conn_close(c);
+}
+
 static void
 conn_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -403,6 +561,10 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = c->w;
 	ssize_t n;
 
+	if (c->state == CONN_PROXY) {
+		(void)conn_proxy_read(c);
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		conn_idle(c);
 		return;
@@ -473,9 +635,36 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 static void
 conn_deadline(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)fd;
 	(void)what;
-	conn_close(arg);
+	if (c->state == CONN_PROXY)
+		conn_proxy_late(c);
+	else
+		conn_close(c);
+}
+
+/* Must this peer of service cf begin with a PROXY header? */
+static bool
+conn_proxied(const struct svc_conf *cf, const struct peer *peer)
+{
+	struct prefix src;
+
+	if (cf->proxy_from.nprefixes == 0)
+		return false;
+	peer_prefix(peer, &src);
+	return acl_match(&cf->proxy_from, &src);
+}
+
+/* A connection that could not be made after all: undo what was counted for it. */
+static void
+conn_unmade(struct worker *w, struct service *s, const struct peer *peer, bool proxied)
+{
+	if (proxied)
+		admit_refuse(w, s, peer, REFUSE_NOMEM);
+	else
+		admit_revoke(w, s, peer, REFUSE_NOMEM);
 }
 
 void
@@ -485,15 +674,30 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 	const struct svc_conf *cf = run->cf;
 	struct peer peer;
 	struct conn *c;
+	bool proxied;
 
 	if (event_size == 0)
 		event_size = (event_get_struct_event_size() + 15) & ~(size_t)15;
-	if (peer_from_sockaddr(&peer, sa) < 0 || !admit_conn(w, s, cf, &peer, NULL)) {
+	if (peer_from_sockaddr(&peer, sa) < 0) {
+		close(fd);
+		return;
+	}
+	/*
+	 * A proxy's connection is admitted once its header names the client;
+	 * until then it holds a descriptor, so the global limit counts it.
+	 */
+	if ((proxied = conn_proxied(cf, &peer))) {
+		if (w->nconns >= w->max_conns) {
+			admit_refuse(w, s, &peer, REFUSE_GLOBAL);
+			close(fd);
+			return;
+		}
+	} else if (!admit_conn(w, s, cf, &peer, NULL)) {
 		close(fd);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c) + event_size + cf->proto->state_size)) == NULL) {
-		admit_revoke(w, s, &peer, REFUSE_NOMEM);
+		conn_unmade(w, s, &peer, proxied);
 		close(fd);
 		return;
 	}
@@ -509,11 +713,29 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 		svc_run_unref(run);
 		service_unref(s);
 		free(c);
-		admit_revoke(w, s, &peer, REFUSE_NOMEM);
+		conn_unmade(w, s, &peer, proxied);
 		close(fd);
 		return;
 	}
+	if (proxied) {
+		c->state = CONN_PROXY;
+		c->counted = ADMIT_NONE;
+		/*
+		 * A proxy writes the header as soon as it is connected, so it is
+		 * often here already: then no read event and no timer at all.
+		 */
+		if (!conn_proxy_read(c))
+			return;
+		if (!conn_timer_on(c, PROXY_SECONDS)) {
+			conn_log(c, LOG_WARNING, "out of memory: closing");
+			conn_close(c);
+			return;
+		}
+		conn_read_on(c, true, false);
+		return;
+	}
 	c->state = CONN_OPEN;
+	c->counted = ADMIT_SOURCE;
 	(void)conn_run(c, DRIVE_START, NULL, 0);
 }
 

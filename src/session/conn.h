@@ -5,6 +5,7 @@
 #ifndef NETLABD_SESSION_CONN_H
 #define NETLABD_SESSION_CONN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -39,11 +40,17 @@ struct conn {
 	struct peer		 peer;
 	int			 fd;
 	uint8_t			 state;		/* enum conn_state (session/drive.h) */
+	uint8_t			 counted;	/* enum admit_count: what admission counted, for the close to undo */
+	bool			 read_all;	/* within one callback: its read emptied the socket */
 	/* Then the read event (event_get_struct_event_size() bytes) and the protocol's state. */
 	_Alignas(8) unsigned char extra[];
 };
 
-/* A client the listener accepted on service s: admit it, then serve it (or close fd). */
+/*
+ * A client the listener accepted on service s: admit it, then serve it (or
+ * close fd).  From an address in the service's proxy-from, read its PROXY
+ * header first, then admit and serve the client the header names.
+ */
 void	conn_accept(struct worker *, struct service *, int fd, const struct sockaddr *);
 void	conns_close_all(struct worker *);
 
