@@ -21,6 +21,7 @@
 
 #include "admit/admit.h"
 #include "log.h"
+#include "net/addr.h"
 #include "net/listener.h"
 #include "proto/proto.h"
 #include "service.h"
@@ -195,6 +196,18 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 int
 udp_listener_start(struct listener *l)
 {
+	const struct sockaddr *sa = (const struct sockaddr *)&l->ep.ss;
+	int off = 0;
+
+	/*
+	 * Bound to one address, the socket answers from it anyway: without the
+	 * PKTINFO control message each reply skips the kernel's parsing and its
+	 * check of the source address (IPv6: about a tenth of the send's cost).
+	 */
+	if (!addr_is_wildcard(sa) && (sa->sa_family == AF_INET6 ?
+	    setsockopt(l->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &off, sizeof(off)) :
+	    setsockopt(l->fd, IPPROTO_IP, IP_PKTINFO, &off, sizeof(off))) < 0)
+		return -1;
 	l->ev = event_new(l->w->base, l->fd, EV_READ | EV_PERSIST, udp_readable, l);
 	return l->ev != NULL ? 0 : -1;
 }
