@@ -312,6 +312,35 @@ class Proxy(unittest.TestCase):
         after = nt.stats(self.d, "echo")
         self.assertEqual(after["accepted"] - before["accepted"], 3 * len(nt.HOSTS))
 
+    def test_header_naming_its_own_connection_is_a_check(self):
+        # HAProxy's v1 checks send "PROXY TCP4 <its own end> <ours>": no client behind it.
+        for host in nt.HOSTS:
+            for make in (v1, v2):
+                with self.subTest(host=host, version=make.__name__):
+                    s = nt.connect(host, self.port["persrc"])
+                    me, here = s.getsockname(), s.getpeername()
+                    held = [s]
+                    s.sendall(make(me[0], me[1], dst=here[0], dport=here[1]) + b"c\n")
+                    self.assertEqual(nt.recv_exact(s, 2), b"c\n")
+                    # not counted against the proxy's address: max-per-source = 1 lets more in
+                    for _ in range(2):
+                        t = nt.connect(host, self.port["persrc"])
+                        me2, here2 = t.getsockname(), t.getpeername()
+                        t.sendall(make(me2[0], me2[1], dst=here2[0], dport=here2[1]) + b"d\n")
+                        self.assertEqual(nt.recv_exact(t, 2), b"d\n")
+                        held.append(t)
+                    # the same source to another destination is a relayed client, logged
+                    t = nt.connect(host, self.port["echo"])
+                    me3 = t.getsockname()
+                    t.sendall(make(me3[0], me3[1], dst=here[0], dport=1) + b"e\n")
+                    self.assertEqual(nt.recv_exact(t, 2), b"e\n")
+                    held.append(t)
+                    self.d.wait_log(accepted_rx("echo", me3[0], me3[1], host))
+                    for x in held:
+                        x.close()
+                    for x in (me, me2):
+                        self.assertNotIn("port=%d" % x[1], self.d.log())
+
     def test_local_not_limited_per_source_or_rate(self):
         for host in nt.HOSTS:
             with self.subTest(host=host):
@@ -495,8 +524,11 @@ class LocalDebug(unittest.TestCase):
         conf = ('log-level = "debug"\nservice echo { port = %d  address = { "127.0.0.1" }'
                 '  proxy-from = { "127.0.0.0/8" } }\n' % port)
         with nt.Daemon(conf) as d:
-            for hdr, what in ((LOCAL, "PROXY v2 LOCAL"), (UNKNOWN, "PROXY v1 UNKNOWN")):
+            for hdr, what in ((LOCAL, "PROXY v2 LOCAL"), (UNKNOWN, "PROXY v1 UNKNOWN"),
+                              (None, "PROXY v1 naming its own connection")):
                 s = nt.connect("127.0.0.1", port)
+                if hdr is None:
+                    hdr = v1("127.0.0.1", s.getsockname()[1], dst="127.0.0.1", dport=port)
                 s.sendall(hdr + b"z\n")
                 self.assertEqual(nt.recv_exact(s, 2), b"z\n")
                 d.wait_log(r"^echo: accepted connection from 127\.0\.0\.1, port=%d: %s$"

@@ -425,6 +425,36 @@ proxy_room(const unsigned char *b, size_t n)
 	return len < PROXY_HDR_MAX ? len : PROXY_HDR_MAX;
 }
 
+/* The health check a header is (its text for the debug line), or NULL for a relayed client. */
+static const char *
+conn_proxy_check(const struct conn *c, const struct proxy_hdr *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct peer src, dst, here;
+
+	if (h->local)
+		return h->version == 1 ? "PROXY v1 UNKNOWN" : "PROXY v2 LOCAL";
+	/*
+	 * HAProxy's v1 checks (send-proxy) do not say UNKNOWN but name their
+	 * own connection.  A header whose source and destination are this
+	 * connection's own two ends relays no one: the proxy speaks for itself.
+	 * (No relayed client can have that source and destination: its
+	 * connection would be this one.)  The source is compared first, so a
+	 * relayed client costs no getsockname.
+	 */
+	if (peer_from_sockaddr(&src, (const struct sockaddr *)&h->src) < 0 ||
+	    !peer_equal(&src, &c->peer))
+		return NULL;
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    peer_from_sockaddr(&here, (const struct sockaddr *)&ss) < 0 ||
+	    peer_from_sockaddr(&dst, (const struct sockaddr *)&h->dst) < 0 ||
+	    !peer_equal(&dst, &here))
+		return NULL;
+	return h->version == 1 ? "PROXY v1 naming its own connection" :
+	    "PROXY v2 naming its own connection";
+}
+
 /* The header is read: serve the client it names, the bytes after it its first input. */
 static void
 conn_proxy_done(struct conn *c, const struct proxy_hdr *h, const unsigned char *rest,
@@ -433,15 +463,15 @@ conn_proxy_done(struct conn *c, const struct proxy_hdr *h, const unsigned char *
 	struct worker *w = c->w;
 	const struct svc_conf *cf = conn_cf(c);
 	struct peer via = c->peer;
+	const char *check;
 
 	if (c->io != NULL && c->io->timer != NULL)
 		evtimer_del(c->io->timer);
 	/* Re-armed, with the idle timeout, by the state the protocol asks for. */
 	event_del(conn_rd(c));
-	if (h->local) {
+	if ((check = conn_proxy_check(c, h)) != NULL) {
 		/* A health check: the proxy itself is the client. */
-		if (!admit_local(w, c->svc, cf, &c->peer,
-		    h->version == 1 ? "PROXY v1 UNKNOWN" : "PROXY v2 LOCAL")) {
+		if (!admit_local(w, c->svc, cf, &c->peer, check)) {
 			conn_close(c);
 			return;
 		}
