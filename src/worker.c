@@ -26,6 +26,8 @@ int
 worker_init(struct worker *w)
 {
 	TAILQ_INIT(&w->listeners);
+	w->unclaimed.name = w->unclaimed_dgram.name = "netlabd";
+	w->unclaimed_dgram.datagrams = true;
 	TAILQ_INIT(&w->floods);
 	w->base = base_new();
 	w->rbuf = malloc(WORKER_READ_SIZE);
@@ -43,6 +45,8 @@ worker_free(struct worker *w)
 		event_free(w->emfile_timer);
 	if (w->flood_timer != NULL)
 		event_free(w->flood_timer);
+	free(w->unclaimed.seen);
+	free(w->unclaimed_dgram.seen);
 	if (w->scratch_in != NULL)
 		evbuffer_free(w->scratch_in);
 	if (w->scratch_out != NULL)

@@ -52,6 +52,8 @@ struct worker {
 	struct evbuffer		*scratch_out;
 	void			*udp_scratch;	/* net/listen_udp.c's batch buffers, made on first use */
 	struct floodlog_list	 floods;	/* services with a log summary due */
+	struct floodlog		 unclaimed;	/* clients of passed sockets no service uses */
+	struct floodlog		 unclaimed_dgram;	/* their datagrams */
 	struct event		*flood_timer;
 	struct {
 		int		 seconds;

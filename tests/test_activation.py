@@ -275,6 +275,33 @@ class SocketActivateTest(unittest.TestCase):
         self.assertEqual(talk("127.0.0.1", p_hello)[0], b"HELLO\n")
         self.assertEqual(listening(d.pid), {("127.0.0.1", p_udp), ("127.0.0.1", p_hello)})
 
+    def test_unused_datagram_socket_drops_and_summarizes(self):
+        # A reload removes the UDP service of a passed datagram socket: systemd
+        # keeps the socket, its datagrams are dropped, counted, and summarized.
+        port, p_tcp = nt.free_ports(2)
+        udp = ('service eu { protocol = echo transport = udp port = %d'
+               ' address = { "127.0.0.1" } rate-limit = 0 }\n' % port)
+        tcp = 'service hello { port = %d address = { "127.0.0.1" } }\n' % p_tcp
+        d = self.run_daemon(Activated(udp + tcp, ["127.0.0.1:%d" % port], datagram=True))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.settimeout(5 * nt.SLOW)
+            u.sendto(b"one", ("127.0.0.1", port))
+            d.wait_log(r"netlabd \S+ started", timeout=10)
+            self.assertEqual(u.recv(10), b"one")
+            d.write_conf(tcp)
+            d.signal(signal.SIGHUP)
+            d.wait_log(r"passed socket 127\.0\.0\.1:%d \(udp\) \(\S+\) no longer matches a"
+                       r" service" % port)
+            u.settimeout(0.5 * nt.SLOW)
+            for _ in range(5):
+                u.sendto(b"nobody", ("127.0.0.1", port))
+            with self.assertRaises(socket.timeout):
+                u.recv(10)
+        # Never one line per datagram: one summary within the next 10 s.
+        d.wait_log(r"^netlabd: dropped 5 datagrams in 10 s: 5 on passed sockets no service uses"
+                   r" \(1 source\)$", timeout=15)
+        self.assertEqual(talk("127.0.0.1", p_tcp)[0], b"HELLO\n")
+
     def test_datagram_socket_serves_the_udp_service(self):
         # ListenDatagram= on a port shared by a TCP and a UDP service: the
         # datagram socket is the UDP service's (by port), the TCP one binds.
@@ -370,10 +397,14 @@ class HolderTest(unittest.TestCase):
         self.assertEqual(listening(d.pid), passed | {("127.0.0.1", p_add)})
         self.assertEqual(talk("127.0.0.1", q, b"b\n")[0], b"b\n")
         self.assertTrue(refused("127.0.0.2", p_echo2))
-        # A client of the idle socket is not left hanging: accepted, closed at once ...
+        # A client of the idle socket is not left hanging: accepted, closed at once,
+        # and said so ...
         idle = nt.connect("127.0.0.1", p)
         self.addCleanup(idle.close)
-        self.assertEqual(nt.recv_until_close(idle)[0], b"")
+        cport = idle.getsockname()[1]
+        self.assertEqual(nt.recv_until_close(idle), (b"", "eof"))
+        d.wait_log(r"^netlabd: closed a connection from 127\.0\.0\.1, port=%d on a passed"
+                   r" socket no service uses$" % cport)
 
         # ... and hello is served again on the same socket once it is back.
         d.write_conf(hello + echo % p_echo)

@@ -21,7 +21,10 @@ static const char *
 flood_text(const struct floodlog *f, int r)
 {
 	if (f->datagrams)
-		return stats_drop_text(r);
+		return r == FLOOD_UNCLAIMED_DGRAM ? "on passed sockets no service uses" :
+		    stats_drop_text(r);
+	if (r == FLOOD_UNCLAIMED)
+		return "on passed sockets no service uses";
 	if (r == FLOOD_PROXY_BAD)
 		return "with a bad PROXY header";
 	if (r == FLOOD_PROXY_LATE)
@@ -32,7 +35,7 @@ flood_text(const struct floodlog *f, int r)
 static void
 flood_summary(struct floodlog *f)
 {
-	int nreasons = f->datagrams ? STATS_NDROPS : FLOOD_TCP_REASONS;
+	int nreasons = f->datagrams ? FLOOD_UDP_REASONS : FLOOD_TCP_REASONS;
 	const char *verb = "refused";
 	char line[1024];
 	size_t n;
@@ -277,6 +280,31 @@ admit_proxy_error(struct worker *w, struct service *s, const struct peer *sock,
 	peer_ntop(sock, host, sizeof(host));
 	log_notice("%s: %s from %s, port=%u: %s", s->name,
 	    late ? "PROXY header timeout" : "bad PROXY header", host, sock->port, why);
+}
+
+/*
+ * A passed socket that a reload left without a service (SPEC 7): its
+ * clients are closed at once and its datagrams dropped, counted, and told
+ * in the worker's own lines - a line per connection up to the flood rate,
+ * datagrams only in the summary.
+ */
+void
+admit_unclaimed(struct worker *w, const struct peer *peer, bool datagram)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	stats.unclaimed++;
+	if (datagram) {
+		w->unclaimed_dgram.second = time(NULL);
+		w->unclaimed_dgram.lines = FLOOD_LINES;
+		(void)flood_allows(w, &w->unclaimed_dgram, peer, FLOOD_UNCLAIMED_DGRAM);
+		return;
+	}
+	if (!flood_allows(w, &w->unclaimed, peer, FLOOD_UNCLAIMED))
+		return;
+	peer_ntop(peer, host, sizeof(host));
+	log_notice("netlabd: closed a connection from %s, port=%u on a passed socket no service"
+	    " uses", host, peer->port);
 }
 
 void

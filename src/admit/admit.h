@@ -54,6 +54,8 @@ void	admit_proxy_error(struct worker *, struct service *, const struct peer *soc
 void	admit_revoke(struct worker *, struct service *, const struct peer *, enum stats_refusal);
 /* Count and log a refusal decided elsewhere (no memory for the connection). */
 void	admit_refuse(struct worker *, struct service *, const struct peer *, enum stats_refusal);
+/* A client or datagram on a passed socket no service uses (closed, dropped): counted, logged. */
+void	admit_unclaimed(struct worker *, const struct peer *, bool datagram);
 /* Count a dropped datagram; its line is part of the next summary. */
 void	admit_drop(struct worker *, struct service *, const struct peer *, enum stats_drop);
 /*

@@ -14,8 +14,12 @@
 /* A TCP service's lines: its refusals, then the PROXY headers it closed connections for. */
 #define FLOOD_PROXY_BAD		((int)STATS_NREFUSALS)
 #define FLOOD_PROXY_LATE	((int)STATS_NREFUSALS + 1)
-#define FLOOD_TCP_REASONS	((int)STATS_NREFUSALS + 2)
-#define FLOOD_REASONS	(FLOOD_TCP_REASONS > (int)STATS_NDROPS ? FLOOD_TCP_REASONS : (int)STATS_NDROPS)
+#define FLOOD_UNCLAIMED		((int)STATS_NREFUSALS + 2)	/* on a passed socket no service uses */
+#define FLOOD_TCP_REASONS	((int)STATS_NREFUSALS + 3)
+/* A UDP service's lines: its drops, then (the worker's) datagrams on passed sockets no one uses. */
+#define FLOOD_UNCLAIMED_DGRAM	((int)STATS_NDROPS)
+#define FLOOD_UDP_REASONS	((int)STATS_NDROPS + 1)
+#define FLOOD_REASONS	(FLOOD_TCP_REASONS > FLOOD_UDP_REASONS ? FLOOD_TCP_REASONS : FLOOD_UDP_REASONS)
 
 struct floodlog {
 	TAILQ_ENTRY(floodlog)	 entry;		/* on a worker's list while a summary is due */

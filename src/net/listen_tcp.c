@@ -9,6 +9,7 @@
 
 #include <event2/listener.h>
 
+#include "admit/admit.h"
 #include "log.h"
 #include "net/listener.h"
 #include "session/conn.h"
@@ -27,8 +28,10 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *s
 	(void)len;
 	if (l->svc == NULL || l->w->stopping) {
 		/* A passed socket no service uses: no client is left waiting on it. */
-		if (!l->w->stopping)
-			stats.unclaimed++;
+		struct peer peer;
+
+		if (!l->w->stopping && peer_from_sockaddr(&peer, sa) == 0)
+			admit_unclaimed(l->w, &peer, false);
 		close(fd);
 		return;
 	}

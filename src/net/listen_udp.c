@@ -147,7 +147,9 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (s == NULL || w->stopping) {
 		/* A passed socket no service uses: its datagrams are dropped, counted. */
-		stats.unclaimed += (uint64_t)n;
+		for (int i = 0; i < n; i++)
+			if (peer_from_sockaddr(&u->peer[0], (struct sockaddr *)&u->from[i]) == 0)
+				admit_unclaimed(w, &u->peer[0], true);
 		return;
 	}
 	cf = s->run->cf;
