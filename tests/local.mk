@@ -62,7 +62,8 @@ PY_TESTS = \
 	tests/test_metrics.py \
 	tests/test_udp.py \
 	tests/test_hardening.py \
-	tests/test_proxy.py
+	tests/test_proxy.py \
+	tests/test_haproxy.py
 TESTS += $(PY_TESTS) tests/test_units.sh
 EXTRA_DIST += $(PY_TESTS) tests/test_units.sh tests/sockholder.py
 
