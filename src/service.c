@@ -76,7 +76,9 @@ service_unref(struct service *s)
 	srctab_free(&s->sources);
 	ratelimit_free(&s->rate);
 	floodlog_unlink(&s->flood);
+	floodlog_unlink(&s->answered);
 	free(s->flood.seen);
+	free(s->answered.seen);
 	svc_run_unref(s->run);
 	free(s->name);
 	free(s);

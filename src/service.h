@@ -34,7 +34,8 @@ struct service {
 	struct stats_svc	 stats;
 	struct srctab		 sources;	/* open connections per source */
 	struct ratelimit	 rate;		/* new connections, or replies, per source */
-	struct floodlog		 flood;
+	struct floodlog		 flood;		/* refusals and drops */
+	struct floodlog		 answered;	/* UDP: answered datagrams past their line rate */
 };
 
 TAILQ_HEAD(service_list, service);

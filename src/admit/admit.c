@@ -20,6 +20,8 @@
 static const char *
 flood_text(const struct floodlog *f, int r)
 {
+	if (f->verb != NULL)
+		return "not logged one by one";
 	if (f->datagrams)
 		return r == FLOOD_UNCLAIMED_DGRAM ? "on passed sockets no service uses" :
 		    stats_drop_text(r);
@@ -42,7 +44,9 @@ flood_summary(struct floodlog *f)
 	bool first = true;
 
 	/* A connection closed for its PROXY header was served, not refused: say "closed" then. */
-	if (f->datagrams)
+	if (f->verb != NULL)
+		verb = f->verb;
+	else if (f->datagrams)
 		verb = "dropped";
 	else if (f->suppressed[FLOOD_PROXY_BAD] + f->suppressed[FLOOD_PROXY_LATE] > 0)
 		verb = "closed";
@@ -99,7 +103,7 @@ flood_allows(struct worker *w, struct floodlog *f, const struct peer *peer, int 
 		f->second = now;
 		f->lines = 0;
 	}
-	if (f->lines < FLOOD_LINES) {
+	if (f->lines < (f->limit > 0 ? f->limit : FLOOD_LINES)) {
 		f->lines++;
 		return true;
 	}
@@ -375,8 +379,22 @@ admit_reply(struct worker *w, struct service *s, const struct svc_conf *cf,
 	return true;
 }
 
+/*
+ * Every answered datagram is logged, up to FLOOD_ANSWER_LINES a second and
+ * service: forged sources cost nothing to invent, so past that the lines
+ * are counted and summarized, and no flood makes more than O(1) lines.
+ */
 void
-admit_log_datagram(const struct service *s, const struct peer *peer)
+admit_log_datagram(struct worker *w, struct service *s, const struct peer *peer)
 {
-	log_peer(s, ": datagram from ", 16, peer, NULL);
+	if (!log_enabled(LOG_INFO))
+		return;
+	if (s->answered.verb == NULL) {
+		s->answered.name = s->name;
+		s->answered.datagrams = true;
+		s->answered.limit = FLOOD_ANSWER_LINES;
+		s->answered.verb = "answered";
+	}
+	if (flood_allows(w, &s->answered, peer, 0))
+		log_peer(s, ": datagram from ", 16, peer, NULL);
 }

@@ -68,8 +68,8 @@ bool	admit_datagram(struct worker *, struct service *, const struct svc_conf *,
 /* UDP, before a reply goes out: a token of the source's rate limit (a drop takes none). */
 bool	admit_reply(struct worker *, struct service *, const struct svc_conf *,
 	    const struct peer *, uint32_t now_ms);
-/* "NAME: datagram from ADDR, port=N", for each answered datagram. */
-void	admit_log_datagram(const struct service *, const struct peer *);
+/* "NAME: datagram from ADDR, port=N", for each answered datagram (floods summarized). */
+void	admit_log_datagram(struct worker *, struct service *, const struct peer *);
 /* Monotonic milliseconds, for the rate limits. */
 uint32_t admit_clock(void);
 

@@ -11,6 +11,7 @@
 
 #define FLOOD_LINES	10	/* lines per second and service, then only counted */
 #define FLOOD_PERIOD	10	/* seconds between summary lines */
+#define FLOOD_ANSWER_LINES	100	/* answered-datagram lines a second and service */
 /* A TCP service's lines: its refusals, then the PROXY headers it closed connections for. */
 #define FLOOD_PROXY_BAD		((int)STATS_NREFUSALS)
 #define FLOOD_PROXY_LATE	((int)STATS_NREFUSALS + 1)
@@ -28,6 +29,8 @@ struct floodlog {
 	time_t			 second;	/* the second "lines" counts */
 	int			 lines;
 	bool			 datagrams;	/* a UDP service: its lines are drops, not refusals */
+	int			 limit;		/* lines a second before only counting; 0: FLOOD_LINES */
+	const char		*verb;		/* of the summary, when not refused/dropped/closed */
 	uint64_t		 suppressed[FLOOD_REASONS];
 	uint64_t		 total;
 	uint8_t			*seen;		/* per reason, a bitmap of hashed sources */

@@ -189,7 +189,7 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 		for (int j = sent; j < sent + m; j++) {
 			s->stats.dgrams_answered++;
 			s->stats.bytes_out += u->out[j].msg_len;
-			admit_log_datagram(s, &u->peer[j]);
+			admit_log_datagram(w, s, &u->peer[j]);
 		}
 		sent += m;
 	}
