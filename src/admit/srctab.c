@@ -11,11 +11,20 @@ struct srcent {
 	uint32_t	 count;
 };
 
+/*
+ * The bucket from the product's top bits: the low bits of key * odd never
+ * see the key's top bits, and those are what tell the /64s of one /48 apart.
+ */
 static size_t
 srctab_hash(const struct srctab *t, uint64_t key)
 {
+	int shift = 64;
+
+	for (size_t n = t->nbuckets; n > 1; n >>= 1)
+		shift--;
+	key ^= key >> 29;
 	key *= 0x9e3779b97f4a7c15ULL;
-	return (size_t)(key >> 32) & (t->nbuckets - 1);
+	return shift == 64 ? 0 : (size_t)(key >> shift);
 }
 
 static struct srcent **
