@@ -7,7 +7,7 @@ check_PROGRAMS += tests/bench/netlab-bench
 tests_bench_netlab_bench_SOURCES = tests/bench/netlab-bench.c tests/bench/bench-udp.c \
 	tests/bench/bench.h
 
-EXTRA_DIST += tests/bench/run tests/bench/report.awk tests/bench/README.md
+EXTRA_DIST += tests/bench/run tests/bench/report.awk tests/bench/README.md tests/bench/notify_gaps.py
 
 .PHONY: bench
 bench: tests/bench/netlab-bench src/netlabd

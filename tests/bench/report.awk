@@ -385,7 +385,7 @@ function chargen_table(    f, fam, kc, kb, kx, r, ok) {
 }
 
 function robust_table(    f, fam, kn, kd, r, ok, k, kp, ks, ke, kw, srv, label, j, srvs) {
-	if (!heading("Robustness (issues 14 and 13): figures, not asserted", "acl-none acl-deny check-deny check-addr reload reload-sighup fairness fairness-probe metrics-echo metrics-echo-scraped metrics-scrape acl metrics"))
+	if (!heading("Robustness (issues 14 and 13): figures, not asserted", "acl-none acl-deny check-deny check-addr reload reload-sighup reload-watchdog fairness fairness-probe metrics-echo metrics-echo-scraped metrics-scrape acl metrics"))
 		return
 	print "| figure | fam | server | measured | compared with | ratio | target | result |"
 	print "|---|---|---|---|---|---|---|---|"
@@ -430,6 +430,10 @@ function robust_table(    f, fam, kn, kd, r, ok, k, kp, ks, ke, kw, srv, label, 
 		printf "| a probe's worst wait (connect every 5 ms) during %s of %s SIGHUPs, 1 000 services, 2 000 sockets (ms) | v4 | %s | %s (p99 %s) | longest reload %s ms (log) | - | < 50 ms | %s |\n",
 		    stat("reloads", ks), stat("of", ks), label, ms(stat("max_us", kp)), ms(stat("p99_us", kp)),
 		    stat("reload_max_ms", ks), ok
+		kw = K("reload-watchdog", "v4", srv)
+		if (srv == "nl_reload" && cnt[kw])
+			printf "| the longest gap between WATCHDOG=1 pings (every 100 ms, WatchdogSec=200ms) during those reloads (ms) | v4 | netlabd | %s | %s pings | - | <= 200 ms: late by at most half the interval | %s |\n",
+			    stat("max_gap_ms", kw), stat("pings", kw), stat("max_gap_ms", kw) <= 200 ? "holds" : "MISSED"
 	}
 	split("nl_fair refserver", srvs, " ")
 	for (j = 1; j <= 2; j++) {
