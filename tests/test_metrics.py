@@ -503,18 +503,24 @@ class Counters(unittest.TestCase):
                 self.assertEqual((p.returncode, p.stdout, p.stderr), (0, b"", b""))
 
 
+# The HTTP tests' idle-timeout: longer than the waits that check a connection
+# stays open (0.5 s, scaled under valgrind and sanitizers), so that those see
+# keep-alive, not the timeout.
+HTTP_IDLE = max(2, int(2 * nt.SLOW + 0.999))
+
+
 class Http(unittest.TestCase):
-    """The HTTP side, on a metrics service with idle-timeout 1, and allow/deny on it."""
+    """The HTTP side, on a metrics service with a short idle-timeout, and allow/deny on it."""
 
     @classmethod
     def setUpClass(cls):
         cls.pm, cls.p4, cls.p6 = nt.free_ports(3)
         cls.d = nt.Daemon(
-            "service metrics { protocol = metrics  port = %d  address = %s  idle-timeout = 1 }\n"
+            "service metrics { protocol = metrics  port = %d  address = %s  idle-timeout = %d }\n"
             "service m4 { protocol = metrics  port = %d  address = %s"
             "  allow = { \"127.0.0.0/8\" } }\n"
             "service m6 { protocol = metrics  port = %d  address = %s  deny = { \"127.0.0.1\" } }\n"
-            % (cls.pm, addresses(), cls.p4, addresses(), cls.p6, addresses())).start()
+            % (cls.pm, addresses(), HTTP_IDLE, cls.p4, addresses(), cls.p6, addresses())).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -649,10 +655,10 @@ class Http(unittest.TestCase):
                     time.sleep(0.2)
                 self.assertEqual(c.response().status, 200)
                 c.close()
-                # Half a head, then silence: closed after idle-timeout (1 s), unanswered.
+                # Half a head, then silence: closed after idle-timeout, unanswered.
                 c = HttpConn(host, self.pm)
                 c.send(b"GET /metrics HTTP/1.1\r\nHost")
-                self.assertTrue(c.closed(timeout=5))
+                self.assertTrue(c.closed(timeout=HTTP_IDLE / nt.SLOW + 3))
                 c.close()
         k = len(nt.HOSTS)
         sc = wait_scrape("127.0.0.1", self.pm, lambda sc: sc.svc(
@@ -812,7 +818,12 @@ class Process(unittest.TestCase):
             self.assertLessEqual(abs(sc.get("process_start_time_seconds") - time.time()), 30)
             with open("/proc/%d/limits" % d.pid) as f:
                 soft = [line.split()[3] for line in f if line.startswith("Max open files")][0]
-            self.assertEqual(sc.get("process_max_fds"), int(soft))
+            if nt.MEASURE_OFF:
+                # valgrind keeps some descriptors of its own below the limit it shows.
+                self.assertLessEqual(sc.get("process_max_fds"), int(soft))
+                self.assertGreater(sc.get("process_max_fds"), int(soft) - 64)
+            else:
+                self.assertEqual(sc.get("process_max_fds"), int(soft))
             with open("/proc/%d/status" % d.pid) as f:
                 rss = [int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:")][0]
             self.assertGreater(sc.get("process_resident_memory_bytes"), rss / 2)
