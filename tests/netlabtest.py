@@ -37,21 +37,27 @@ def have_ipv6():
 
 
 def free_port():
-    """A TCP port free on both 0.0.0.0 and :: right now."""
-    for _ in range(100):
-        s4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s4.bind(("0.0.0.0", 0))
-        port = s4.getsockname()[1]
+    """A port free for TCP and UDP on 0.0.0.0 and :: right now."""
+    for _ in range(200):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("0.0.0.0", 0))
+        port = u.getsockname()[1]
+        held = [u]
         try:
-            s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-            s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            s6.bind(("::", port))
-            s6.close()
+            for fam, kind, host in ((socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0"),
+                                    (socket.AF_INET6, socket.SOCK_DGRAM, "::"),
+                                    (socket.AF_INET6, socket.SOCK_STREAM, "::")):
+                s = socket.socket(fam, kind)
+                held.append(s)
+                if fam == socket.AF_INET6:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.bind((host, port))
+            return port
         except OSError:
-            s4.close()
             continue
-        s4.close()
-        return port
+        finally:
+            for s in held:
+                s.close()
     raise RuntimeError("no free port")
 
 

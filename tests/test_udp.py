@@ -45,38 +45,6 @@ ROOT = os.geteuid() == 0
 FLOOD_SOURCES = 100000
 
 
-def free_port():
-    """A port free for TCP and UDP on 0.0.0.0 and :: right now."""
-    for _ in range(200):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("0.0.0.0", 0))
-        port = u.getsockname()[1]
-        held = [u]
-        try:
-            for fam, kind, host in ((socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0"),
-                                    (socket.AF_INET6, socket.SOCK_DGRAM, "::"),
-                                    (socket.AF_INET6, socket.SOCK_STREAM, "::")):
-                s = socket.socket(fam, kind)
-                held.append(s)
-                if fam == socket.AF_INET6:
-                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                s.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-    raise RuntimeError("no free port")
-
-
-def free_ports(n):
-    ports = set()
-    while len(ports) < n:
-        ports.add(free_port())
-    return sorted(ports)
-
-
 def addresses(hosts):
     return "{ %s }" % ", ".join('"%s"' % h for h in hosts)
 
@@ -234,7 +202,7 @@ class Protocols(Case):
     @classmethod
     def setUpClass(cls):
         names = ("daytime", "hello", "echo", "add", "discard", "time", "utc")
-        cls.port = dict(zip(names, free_ports(len(names))))
+        cls.port = dict(zip(names, nt.free_ports(len(names))))
         addr = addresses(nt.HOSTS)
         conf = ""
         for name in names[:-1]:
@@ -367,7 +335,7 @@ class Guard(Case):
     """No reply to a source port below 1024 or an unspecified source; counted."""
 
     def test_guard(self):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("service echo-udp {\n    protocol = echo\n    transport = udp\n"
                         "    port = %d\n    address = %s\n    rate-limit = 0\n}\n"
                         % (port, addresses(nt.HOSTS)))
@@ -425,7 +393,7 @@ class RateLimit(Case):
         return got, took
 
     def test_burst_drop_refill(self):
-        port = free_port()
+        port = nt.free_port()
         rate = 2
         d = self.daemon("service e {\n    protocol = echo\n    transport = udp\n"
                         "    port = %d\n    address = %s\n    rate-limit = %d\n}\n"
@@ -447,7 +415,7 @@ class RateLimit(Case):
         self.assertEqual(len(datagram_lines(d, "e")), st["answered"])
 
     def test_sources_count_apart(self):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("service e {\n    protocol = echo\n    transport = udp\n"
                         "    port = %d\n    address = { \"0.0.0.0\" }\n    rate-limit = 1\n}\n"
                         % port)
@@ -459,7 +427,7 @@ class RateLimit(Case):
         s.close()
 
     def test_only_replies_take_tokens(self):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("service a {\n    protocol = add\n    transport = udp\n"
                         "    port = %d\n    address = %s\n    rate-limit = 2\n}\n"
                         % (port, addresses(nt.HOSTS)))
@@ -474,7 +442,7 @@ class RateLimit(Case):
             s.close()
 
     def test_zero_drops_nothing(self):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("service e {\n    protocol = echo\n    transport = udp\n"
                         "    port = %d\n    address = %s\n    rate-limit = 0\n}\n"
                         % (port, addresses(nt.HOSTS)))
@@ -492,7 +460,7 @@ class RateLimit(Case):
         self.assertEqual(st["dropped"], 0)
 
     def test_default_is_20_for_udp_and_none_for_tcp(self):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("service e {\n    protocol = echo\n    transport = udp\n"
                         "    port = %d\n    address = %s\n}\n"
                         "service h {\n    protocol = hello\n    port = %d\n    address = %s\n}\n"
@@ -512,7 +480,7 @@ class Accounting(Case):
     """SIGUSR1's numbers and the summary lines, exactly (SPEC 9's example)."""
 
     def test_statistics_and_summary(self):
-        port, aport = free_ports(2)
+        port, aport = nt.free_ports(2)
         d = self.daemon(
             "service echo-udp {\n    protocol = echo\n    transport = udp\n    port = %d\n"
             "    address = { \"0.0.0.0\", \"::\" }\n    rate-limit = 1\n"
@@ -592,7 +560,7 @@ class ReplySource(Case):
     """A wildcard service answers from the address each request was sent to."""
 
     def test_reply_from_the_address_asked(self):
-        port = free_port()
+        port = nt.free_port()
         self.daemon("service e {\n    protocol = echo\n    transport = udp\n    port = %d\n"
                     "    address = { \"0.0.0.0\", \"::\" }\n}\n" % port)
         s = client("127.0.0.1")
@@ -672,7 +640,7 @@ class ConfigErrors(Case):
         self.assertEqual(rc, 1)
         self.assertIn("%s:8: service 'c': protocol 'chargen' does not run over udp" % path, err)
         # On reload: logged, and the UDP service in force keeps answering.
-        port = free_port()
+        port = nt.free_port()
         good = ("service e {\n    protocol = echo\n    transport = udp\n    port = %d\n"
                 "    address = { \"127.0.0.1\" }\n}\n" % port)
         d = self.daemon(good)
@@ -730,7 +698,7 @@ class FloodCase(Case):
     """
 
     def run_flood(self, dst, sources, freebind=False):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("log-level = \"info\"\nservice f {\n    protocol = echo\n"
                         "    transport = udp\n    port = %d\n    address = { \"%s\" }\n"
                         "    rate-limit = 1\n}\n" % (port, dst))
@@ -844,7 +812,7 @@ class NetnsInner(FloodCase):
         self.run_flood("::1", sources_v6, freebind=True)
 
     def test_one_64_shares_a_bucket(self):
-        port = free_port()
+        port = nt.free_port()
         d = self.daemon("service e {\n    protocol = echo\n    transport = udp\n    port = %d\n"
                         "    address = { \"::1\" }\n    rate-limit = 1\n}\n" % port)
 
@@ -868,7 +836,7 @@ class NetnsInner(FloodCase):
 
     def test_distinct_64s_count_apart(self):
         # /64s that differ in their last byte only: each has buckets of its own.
-        port = free_port()
+        port = nt.free_port()
         self.daemon("service e {\n    protocol = echo\n    transport = udp\n    port = %d\n"
                     "    address = { \"::1\" }\n    rate-limit = 1\n}\n" % port)
         for i in range(1, 101):
@@ -879,7 +847,7 @@ class NetnsInner(FloodCase):
             s.close()
 
     def test_reply_from_the_address_asked_v6(self):
-        port = free_port()
+        port = nt.free_port()
         self.daemon("service e {\n    protocol = echo\n    transport = udp\n    port = %d\n"
                     "    address = { \"::\" }\n}\n" % port)
         s = client("::1")
