@@ -127,6 +127,49 @@ class Chargen(unittest.TestCase):
                 s.close()
 
 
+class ChargenIdle(unittest.TestCase):
+    """idle-timeout closes a client that neither sends nor reads: a chargen
+    client that only reads is not idle, one that stops reading is."""
+    IDLE = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = nt.free_port()
+        cls.d = nt.Daemon("service chargen { port = %d address = { %s } idle-timeout = %d }\n"
+                          % (cls.port, ", ".join('"%s"' % h for h in nt.HOSTS),
+                             cls.IDLE)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def test_reading_client_is_not_idle(self):
+        for host in nt.HOSTS:
+            with self.subTest(host=host):
+                before = self.d.log().count("idle timeout")
+                s = nt.connect(host, self.port)
+                end = time.monotonic() + (2 * self.IDLE + 1) * nt.SLOW
+                got = 0
+                while time.monotonic() < end:
+                    got += len(nt.recv_exact(s, 4096))
+                    time.sleep(0.01)
+                # Still streaming, and the daemon said nothing of a timeout.
+                self.assertEqual(len(nt.recv_exact(s, 7030)), 7030)
+                self.assertEqual(self.d.log().count("idle timeout"), before)
+                s.close()
+
+    def test_non_reading_client_is_idle(self):
+        s = nt.connect("127.0.0.1", self.port)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        port = s.getsockname()[1]
+        self.d.wait_log(r"^chargen: accepted connection from 127\.0\.0\.1, port=%d$" % port)
+        # Past the idle timeout with nothing read, the daemon closes it.
+        self.d.wait_log(r"^chargen: idle timeout, closing connection from 127\.0\.0\.1, port=%d$"
+                        % port, timeout=self.IDLE + 5)
+        self.assertEqual(nt.stats(self.d, "chargen")["active"], 0)
+        s.close()
+
+
 RFC868_EPOCH = 2208988800   # seconds from 1900-01-01 to 1970-01-01
 
 

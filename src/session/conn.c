@@ -596,7 +596,12 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (what & EV_TIMEOUT) {
-		conn_idle(c);
+		/*
+		 * Nothing came in, but a stream still going out means the client reads:
+		 * not idle.  The write event's own timeout watches that it keeps reading.
+		 */
+		if (c->io == NULL || c->io->wr == NULL || !event_pending(c->io->wr, EV_WRITE, NULL))
+			conn_idle(c);
 		return;
 	}
 	n = read(fd, w->rbuf, conn_read_size(w));
