@@ -16,7 +16,7 @@
 /* Why a connection was accepted and closed at once: metric label, log text. */
 #define STATS_REFUSALS(X)						\
 	X(REFUSE_ACL, "acl", "denied by access list")			\
-	X(REFUSE_GLOBAL, "global-max-connections", "global max-connections reached") \
+	X(REFUSE_GLOBAL, "max-connections", "global max-connections reached") \
 	X(REFUSE_MAX_CONNS, "max-connections", "service max-connections reached") \
 	X(REFUSE_PER_SOURCE, "max-per-source", "max-per-source reached")	\
 	X(REFUSE_RATE, "rate-limit", "rate-limit reached")		\

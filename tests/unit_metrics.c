@@ -89,6 +89,8 @@ registry(void)
 	stats_register(&dgram, "eu", "echo", "udp");
 	weird.accepted = UINT64_MAX;
 	weird.refused[REFUSE_PER_SOURCE] = 7;
+	weird.refused[REFUSE_GLOBAL] = 2;
+	weird.refused[REFUSE_MAX_CONNS] = 3;
 	weird.errors[PERR_IDLE] = 2;
 	plain.active = 3;
 	dgram.dgrams_in = 5;
@@ -112,6 +114,10 @@ test_labels_escaped_and_values_exact(void)
 	    "protocol=\"echo\",transport=\"tcp\"} 18446744073709551615\n") != NULL);
 	CHECK(strstr(r.out, "\nnetlabd_connections_refused_total{service=\"a\\\"b\\\\c\\nd\","
 	    "protocol=\"echo\",transport=\"tcp\",reason=\"max-per-source\"} 7\n") != NULL);
+	/* The global limit and the service's are one option name: one series, their sum. */
+	CHECK(strstr(r.out, "\nnetlabd_connections_refused_total{service=\"a\\\"b\\\\c\\nd\","
+	    "protocol=\"echo\",transport=\"tcp\",reason=\"max-connections\"} 5\n") != NULL);
+	CHECK(count(r.out, "reason=\"max-connections\"") == 2);
 	CHECK(strstr(r.out, "\nnetlabd_protocol_errors_total{service=\"a\\\"b\\\\c\\nd\","
 	    "protocol=\"echo\",transport=\"tcp\",error=\"idle-timeout\"} 2\n") != NULL);
 	CHECK(strstr(r.out, "\nnetlabd_connections_active{service=\"plain\",protocol=\"hello\","
@@ -121,7 +127,7 @@ test_labels_escaped_and_values_exact(void)
 	CHECK(strstr(r.out, "\nnetlabd_received_bytes_total{service=\"eu\",protocol=\"echo\","
 	    "transport=\"udp\"} 50\n") != NULL);
 	/* Every reason and error is there from the start, so that rate() sees the first one. */
-	CHECK(count(r.out, "\nnetlabd_connections_refused_total{") == 2 * STATS_NREFUSALS);
+	CHECK(count(r.out, "\nnetlabd_connections_refused_total{") == 2 * (STATS_NREFUSALS - 1));
 	CHECK(count(r.out, "\nnetlabd_datagrams_dropped_total{") == STATS_NDROPS);
 	CHECK(count(r.out, "\nnetlabd_protocol_errors_total{") == 2 * STATS_NERRORS);
 	/* A family for the other transport only is not given to a service. */

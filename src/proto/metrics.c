@@ -232,6 +232,30 @@ service_on(const struct stats_svc *s)
 	return strcmp(s->transport, "udp") == 0 ? ON_UDP : ON_TCP;
 }
 
+/*
+ * Two reasons may share a label (the global and the per-service
+ * max-connections are one option name): one series, their sum.
+ */
+static bool
+label_seen(const struct family *fam, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (strcmp(fam->label(j), fam->label(i)) == 0)
+			return true;
+	return false;
+}
+
+static uint64_t
+label_sum(const struct family *fam, const uint64_t *v, int i)
+{
+	uint64_t sum = v[i];
+
+	for (int k = i + 1; k < fam->n; k++)
+		if (strcmp(fam->label(k), fam->label(i)) == 0)
+			sum += v[k];
+	return sum;
+}
+
 static void
 put_service_family(struct text *t, const struct family *fam)
 {
@@ -250,6 +274,8 @@ put_service_family(struct text *t, const struct family *fam)
 		if (!(service_on(s) & fam->on))
 			continue;
 		for (int i = 0; i < (fam->n > 0 ? fam->n : 1); i++) {
+			if (fam->n > 0 && label_seen(fam, i))
+				continue;
 			put_str(t, fam->name);
 			put(t, "{service=\"", 10);
 			put_escaped(t, s->name);
@@ -271,7 +297,7 @@ put_service_family(struct text *t, const struct family *fam)
 					put(t, "-", 1);
 				put_u64(t, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 			} else {
-				put_u64(t, ((const uint64_t *)(const void *)at)[i]);
+				put_u64(t, label_sum(fam, (const uint64_t *)(const void *)at, i));
 			}
 			put(t, "\n", 1);
 		}
