@@ -493,6 +493,48 @@ class SlotsComeBack(Case):
                 d.stop()
 
 
+class RefusalFlood(Case):
+    """SPEC 4: past 10 refusal lines a second for one service the rest are
+    only counted, and one summary line per 10 s says how many, why, and
+    from how many sources."""
+    N = 60
+
+    def flood(self, d, port, host, sources):
+        start = time.monotonic()
+        for i in range(self.N):
+            source = sources[i % len(sources)] if sources else None
+            s = self.sock(nt.connect(host, port, source=source))
+            self.assertTrue(nt.is_closed(s, timeout=3))
+            s.close()
+        return time.monotonic() - start
+
+    def test_flood_is_summarized(self):
+        cases = []
+        for host, sources in (("127.0.0.1", ["127.0.0.2", "127.0.0.3", "127.0.0.4"]),
+                              ("::1", None)):
+            if host not in nt.HOSTS:
+                continue
+            port, = nt.free_ports(1)
+            d = self.daemon('service echo { port = %d address = { "%s" } deny = { "%s" } }\n'
+                            % (port, host, "127.0.0.0/8" if ":" not in host else "::1"))
+            took = self.flood(d, port, host, sources)
+            cases.append((d, took, len(sources or [host])))
+        for d, took, nsources in cases:
+            wait_stats(d, "echo", refused=self.N)
+            m = d.wait_log(r"^echo: refused (\d+) connections in 10 s: (\d+) denied by access"
+                           r" list \((\d+) sources?\)$", timeout=15)
+            lines = len(re.findall(r"^echo: refused connection from .*: denied by access list$",
+                                   d.log(), re.M))
+            # Ten lines in each second the flood touched, the rest counted.
+            self.assertGreaterEqual(lines, 10)
+            self.assertLessEqual(lines, 10 * (int(took) + 2))
+            self.assertEqual(int(m.group(1)), self.N - lines)
+            self.assertEqual(int(m.group(2)), self.N - lines)
+            self.assertEqual(int(m.group(3)), nsources)
+            self.assertEqual(len(re.findall(r"^echo: refused \d+ connections in 10 s",
+                                            d.log(), re.M)), 1)
+
+
 class LimitValues(unittest.TestCase):
     def test_out_of_range_limits_are_config_errors(self):
         for conf, line, msg in (
