@@ -721,8 +721,9 @@ class FloodCase(Case):
                                                   st["answered"], st["dropped"], rss0, rss1),
               file=sys.stderr)
         total = warm + sent
-        # Most of it reached the daemon (the kernel may drop some when its buffer is full).
-        self.assertGreater(st["received"], total * 0.5)
+        # Most of it reached the daemon (the kernel may drop some when its buffer is full;
+        # under valgrind, most: the daemon is many times slower than the sender).
+        self.assertGreater(st["received"], total * (0.05 if nt.MEASURE_OFF else 0.5))
         self.assertEqual(st["received"], st["answered"] + st["dropped"])
         # At most the burst of 2 per source: the third datagram of each is never answered.
         self.assertLessEqual(st["answered"], 2 * (FLOOD_SOURCES + 3000))

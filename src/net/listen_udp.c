@@ -84,6 +84,8 @@ udp_reply_to(struct udp_scratch *u, int i, int k, size_t len)
 	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 		out->msg_control = u->cout[k];
 		out->msg_controllen = sizeof(u->cout[k]);
+		/* CMSG_SPACE pads past CMSG_LEN: the kernel is given no stale bytes. */
+		memset(u->cout[k], 0, sizeof(u->cout[k]));
 		o = CMSG_FIRSTHDR(out);
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
