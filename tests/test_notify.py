@@ -6,6 +6,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +73,29 @@ HELLO = 'service hello { port = %d address = { "127.0.0.1" } }\n'
 def hello(port):
     with nt.connect("127.0.0.1", port) as s:
         return nt.recv_all(s)
+
+
+@unittest.skipIf(HAVE_SYSTEMD, "netlabd built with libsystemd (see NotifyTest)")
+class WithoutSystemd(unittest.TestCase):
+    """SPEC 1: ./configure --without-systemd builds a daemon without socket
+    activation or sd_notify, serving as usual."""
+
+    def test_serves_and_notifies_nothing(self):
+        ldd = subprocess.run(["ldd", nt.NETLABD], capture_output=True, text=True)
+        self.assertEqual(ldd.returncode, 0, ldd.stderr)
+        self.assertNotIn("libsystemd", ldd.stdout)
+        ns = NotifySocket()
+        self.addCleanup(ns.close)
+        p = nt.free_port()
+        d = nt.Daemon(HELLO % p, env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "200000"})
+        self.addCleanup(d.stop)
+        d.start()
+        self.assertEqual(hello(p), b"HELLO\n")
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"^netlabd: reloaded")
+        self.assertEqual(hello(p), b"HELLO\n")
+        # No READY, RELOADING, STATUS or WATCHDOG: the socket hears nothing.
+        self.assertEqual(ns.collect(1), [])
 
 
 @need_systemd
