@@ -141,21 +141,32 @@ class Acl(unittest.TestCase):
     def test_deny_checked_before_limits(self):
         # A denied client is refused for the access list even when the
         # service is full, and does not take a slot from anyone.
+        # The one slot is on an address of its own: a client of another test
+        # run in parallel, aiming at 127.0.0.1 on a port that was free when it
+        # chose it, cannot take it.
         port, = nt.free_ports(1)
-        conf = ('service echo { port = %d address = { "127.0.0.1" } max-connections = 1'
-                ' deny = { "127.0.0.3" } }\n' % port)
+        host = "127.0.0.61"
+        conf = ('service echo { port = %d address = { "%s" } max-connections = 1'
+                ' deny = { "127.0.0.3" } }\n' % (port, host))
         with nt.Daemon(conf) as d:
-            held = nt.connect("127.0.0.1", port, source="127.0.0.2")
+            held = nt.connect(host, port, source="127.0.0.2")
             held.sendall(b"x\n")
             self.assertEqual(nt.recv_exact(held, 2), b"x\n")
-            self.check(d, "echo", "127.0.0.1", port, "127.0.0.3", False)
+            self.check(d, "echo", host, port, "127.0.0.3", False)
             held.close()
             for _ in range(5):
-                self.check(d, "echo", "127.0.0.1", port, "127.0.0.3", False)
-            s = nt.connect("127.0.0.1", port, source="127.0.0.4")
-            s.sendall(b"y\n")
-            self.assertEqual(nt.recv_exact(s, 2), b"y\n")
-            s.close()
+                self.check(d, "echo", host, port, "127.0.0.3", False)
+            s = nt.connect(host, port, source="127.0.0.4")
+            try:
+                s.sendall(b"y\n")
+                self.assertEqual(nt.recv_exact(s, 2), b"y\n")
+            except OSError as e:
+                self.fail("the freed slot was not given to 127.0.0.4 (%r); log:\n%s"
+                          % (e, d.log()))
+            finally:
+                s.close()
+            st = stats(d, "echo")
+            self.assertEqual((st["accepted"], st["refused"]), (2, 6))
 
     def test_reload_changes_acl(self):
         port, = nt.free_ports(1)
