@@ -22,6 +22,30 @@ base_new(void)
 	return base;
 }
 
+/*
+ * Activated by the pass's first read, so it runs after the read callbacks
+ * that one epoll_wait made active.  (libevent's cached time is no pass
+ * counter: it comes from the coarse monotonic clock and stays the same
+ * for several passes.)
+ */
+static void
+worker_pass_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	w->pass_bytes = 0;
+}
+
+void
+worker_count_read(struct worker *w, size_t n)
+{
+	if (w->pass_bytes == 0 && n > 0 && w->pass_end != NULL)
+		event_active(w->pass_end, EV_TIMEOUT, 0);
+	w->pass_bytes += n;
+}
+
 int
 worker_init(struct worker *w)
 {
@@ -35,6 +59,8 @@ worker_init(struct worker *w)
 	w->scratch_out = evbuffer_new();
 	if (w->base == NULL || w->rbuf == NULL || w->scratch_in == NULL || w->scratch_out == NULL)
 		return -1;
+	if ((w->pass_end = event_new(w->base, -1, 0, worker_pass_end, w)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -45,6 +71,8 @@ worker_free(struct worker *w)
 		event_free(w->emfile_timer);
 	if (w->flood_timer != NULL)
 		event_free(w->flood_timer);
+	if (w->pass_end != NULL)
+		event_free(w->pass_end);
 	free(w->unclaimed.seen);
 	free(w->unclaimed_dgram.seen);
 	if (w->scratch_in != NULL)

@@ -42,8 +42,8 @@ struct worker {
 	int			 max_conns;	/* the global limit in force */
 	size_t			 budget;	/* buffer-budget in force, bytes */
 	size_t			 buffered;	/* bytes all connections hold: unsent output, unconsumed input */
-	struct timeval		 pass;		/* the loop pass pass_bytes counts (its cached time) */
-	size_t			 pass_bytes;	/* read in this pass, by every connection */
+	size_t			 pass_bytes;	/* read in this loop pass, by every connection */
+	struct event		*pass_end;	/* runs after the pass's callbacks: pass_bytes = 0 */
 	bool			 stopping;	/* no new clients; the loop ends with the last one */
 	bool			 accept_paused;	/* in an EMFILE episode: logged once */
 	struct event		*emfile_timer;	/* ends the episode after a quiet second */
@@ -73,6 +73,8 @@ void	worker_stop(struct worker *);
  * per duration instead of a heap slot per connection.
  */
 const struct timeval *worker_timeout(struct worker *, int seconds);
+/* A connection read n bytes in this loop pass (the fairness budget counts them). */
+void	worker_count_read(struct worker *, size_t n);
 /* Room for connections on descriptors below n (made before clients come). */
 int	worker_reserve(struct worker *, size_t n);
 /* Connections enter and leave the table here; -1 when out of memory. */

@@ -398,13 +398,6 @@ conn_idle(struct conn *c)
 static size_t
 conn_read_size(struct worker *w)
 {
-	struct timeval now;
-
-	if (event_base_gettimeofday_cached(w->base, &now) == 0 &&
-	    (now.tv_sec != w->pass.tv_sec || now.tv_usec != w->pass.tv_usec)) {
-		w->pass = now;
-		w->pass_bytes = 0;
-	}
 	/* Over the buffer budget every read is small, so no one read adds much to it. */
 	if (w->pass_bytes >= WORKER_PASS_BUDGET || w->buffered > w->budget)
 		return WORKER_FAIR_READ;
@@ -545,7 +538,7 @@ conn_proxy_read(struct conn *c)
 		conn_close(c);
 		return false;
 	}
-	w->pass_bytes += (size_t)n;
+	worker_count_read(w, (size_t)n);
 	all = (size_t)n < room - have;
 	have += (size_t)n;
 	r = proxy_parse(w->rbuf, have, &h, &why);
@@ -618,7 +611,7 @@ conn_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->svc->stats.bytes_in += (uint64_t)n;
-	w->pass_bytes += (size_t)n;
+	worker_count_read(w, (size_t)n);
 	if (n == 0)
 		(void)conn_run(c, DRIVE_EOF, NULL, 0);
 	else
