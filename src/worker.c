@@ -41,7 +41,7 @@ worker_pass_end(evutil_socket_t fd, short what, void *arg)
 void
 worker_count_read(struct worker *w, size_t n)
 {
-	if (w->pass_bytes == 0 && n > 0 && w->pass_end != NULL)
+	if (w->pass_bytes == 0 && n > 0)
 		event_active(w->pass_end, EV_TIMEOUT, 0);
 	w->pass_bytes += n;
 }

@@ -332,6 +332,28 @@ function flood_table(    k, n, a, i, s, src, srv, kf, kp, allowed, secs, ok, why
 	print "\nThe sources are 127.x.y.z addresses, one socket bound to each (every 127/8 address is local on Linux); the sender runs flat out on one core. RSS is sampled every 100 ms: the per-source table must stay bounded."
 }
 
+# CPU per op of k against kbase: sets RATIO ("1.04x" or "-") and VERDICT
+# ("holds", "MISSED" over limit, "ERRORS", or "-" when a cell is missing).
+function cpu_vs(k, kbase, limit,    r) {
+	RATIO = "-"; VERDICT = "-"
+	if (has(k) && has(kbase)) {
+		r = stat("server_cpu_us_per_op", k) / stat("server_cpu_us_per_op", kbase)
+		VERDICT = r <= limit ? "holds" : "MISSED"
+		RATIO = sprintf("%.2fx", r)
+	} else if (bad[k] || bad[kbase]) {
+		VERDICT = "ERRORS"
+	}
+}
+
+# Two verdicts as one: an error in either, then a missing cell, then holds only if both hold.
+function both(a, b) {
+	if (a == "ERRORS" || b == "ERRORS")
+		return "ERRORS"
+	if (a == "-" || b == "-")
+		return "-"
+	return a == "holds" && b == "holds" ? "holds" : "MISSED"
+}
+
 function proxy_table(    f, fam, kn, k1, k2, r1, r2, ok) {
 	if (!heading("PROXY protocol (issue 12): daytime connect-read-close, 32 in flight, server CPU us per connection", "proxy proxy-none proxy-v1 proxy-v2 proxy-none-paced proxy-v2-paced"))
 		return
@@ -347,17 +369,10 @@ function proxy_table(    f, fam, kn, k1, k2, r1, r2, ok) {
 		kn = K("proxy-none-paced", fam, "nl_proxy"); k2 = K("proxy-v2-paced", fam, "nl_proxy")
 		if (!cnt[kn] && !cnt[k2])
 			continue
-		r2 = "-"; ok = "-"
-		if (has(kn) && has(k2)) {
-			r2 = stat("server_cpu_us_per_op", k2) / stat("server_cpu_us_per_op", kn)
-			ok = r2 <= 1.05 ? "holds" : "MISSED"
-			r2 = sprintf("%.2fx", r2)
-		} else if (bad[kn] || bad[k2]) {
-			ok = "ERRORS"
-		}
+		cpu_vs(k2, kn, 1.05)
 		printf "| %s | %s, %s | %s, %s | %s | <= 1.05x | %s |\n", fam,
 		    cell("ops_s", kn, "%.0f"), cell("server_cpu_us_per_op", kn, "%.2f"),
-		    cell("ops_s", k2, "%.0f"), cell("server_cpu_us_per_op", k2, "%.2f"), r2, ok
+		    cell("ops_s", k2, "%.0f"), cell("server_cpu_us_per_op", k2, "%.2f"), RATIO, VERDICT
 	}
 	print "\nThe client sends the header (TCP4/TCP6, source 192.0.2.x / 2001:db8::x) right after connecting; \"no header\" is a daytime service without proxy-from on the same daemon."
 }
@@ -368,15 +383,14 @@ function proxy_rows(    f, fam, kn, k1, k2, r1, r2, ok) {
 		kn = K("proxy-none", fam, "nl_proxy"); k1 = K("proxy-v1", fam, "nl_proxy"); k2 = K("proxy-v2", fam, "nl_proxy")
 		if (!cnt[kn] && !cnt[k1] && !cnt[k2])
 			continue
-		r1 = r2 = "-"; ok = "-"
-		if (has(kn) && has(k1) && has(k2)) {
-			r1 = stat("server_cpu_us_per_op", k1) / stat("server_cpu_us_per_op", kn)
-			r2 = stat("server_cpu_us_per_op", k2) / stat("server_cpu_us_per_op", kn)
-			ok = r1 <= 1.05 && r2 <= 1.05 ? "holds" : "MISSED"
-			r1 = sprintf("%.2fx", r1); r2 = sprintf("%.2fx", r2)
-		} else if (bad[kn] || bad[k1] || bad[k2]) {
-			ok = "ERRORS"
-		}
+		cpu_vs(k1, kn, 1.05)
+		r1 = RATIO; ok = VERDICT
+		cpu_vs(k2, kn, 1.05)
+		r2 = RATIO
+		ok = both(ok, VERDICT)
+		# Ratios only when all three cells are good.
+		if (ok != "holds" && ok != "MISSED")
+			r1 = r2 = "-"
 		printf "| %s | %s | %s | %s | %s | %s | <= 1.05x | %s |\n", fam,
 		    cell("server_cpu_us_per_op", kn, "%.2f"), cell("server_cpu_us_per_op", k1, "%.2f"),
 		    cell("server_cpu_us_per_op", k2, "%.2f"), r1, r2, ok
@@ -429,16 +443,9 @@ function robust_table(    f, fam, kn, kd, r, ok, k, kp, ks, ke, kw, srv, label, 
 		kn = K("acl-none", fam, "nl_acl"); kd = K("acl-deny", fam, "nl_acl")
 		if (!cnt[kn] && !cnt[kd])
 			continue
-		r = "-"; ok = "-"
-		if (has(kn) && has(kd)) {
-			r = stat("server_cpu_us_per_op", kd) / stat("server_cpu_us_per_op", kn)
-			ok = r <= 1.1 ? "holds" : "MISSED"
-			r = sprintf("%.2fx", r)
-		} else if (bad[kn] || bad[kd]) {
-			ok = "ERRORS"
-		}
+		cpu_vs(kd, kn, 1.1)
 		printf "| accept CPU per daytime connection, 50 000-prefix deny list (us) | %s | netlabd | %s | %s without a list | %s | <= 1.1x | %s |\n",
-		    fam, cell("server_cpu_us_per_op", kd, "%.2f"), cell("server_cpu_us_per_op", kn, "%.2f"), r, ok
+		    fam, cell("server_cpu_us_per_op", kd, "%.2f"), cell("server_cpu_us_per_op", kn, "%.2f"), RATIO, VERDICT
 	}
 	split("nl_reload xinetd_reload", srvs, " ")
 	for (j = 1; j <= 2; j++) {
