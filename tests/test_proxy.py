@@ -15,6 +15,7 @@ and a summary.  A peer outside proxy-from is a direct client.
 import os
 import re
 import select
+import signal
 import socket
 import struct
 import sys
@@ -515,6 +516,141 @@ class Proxy(unittest.TestCase):
         self.assertEqual(nt.recv_exact(s, 3), b"ok\n")
         self.d.wait_log(accepted_rx("direct", "192.0.2.78", sport, "127.0.0.2"))
         s.close()
+
+
+TCP_ESTABLISHED, TCP_SYN_RECV = 0x01, 0x03
+
+
+def server_side_state(host, port, client_port):
+    """The state of the server's end of the connection from client_port, from /proc/net/tcp*:
+    a connection defer-accept holds back is a request socket, still SYN_RECV."""
+    with open("/proc/net/tcp6" if ":" in host else "/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, remote, st = fields[1], fields[2], int(fields[3], 16)
+            if (int(local.rsplit(":", 1)[1], 16) == port and
+                    int(remote.rsplit(":", 1)[1], 16) == client_port):
+                return st
+    return None
+
+
+class DeferAccept(unittest.TestCase):
+    """defer-accept: the kernel holds a proxy's connection until its header is in,
+    so netlabd takes both in one wake-up; without it, netlabd accepts at once and
+    waits for the header itself.  A reload turns it on and off."""
+
+    CONF = ('log-level = "info"\n'
+            'service da { protocol = daytime  port = %d  address = { %s }\n'
+            '    proxy-from = { "127.0.0.1", "::1" }  %s }\n'
+            'service ec { protocol = echo  port = %d  address = { %s }\n'
+            '    proxy-from = { "127.0.0.1", "::1" }  defer-accept = true }\n')
+
+    def conf(self, defer):
+        addrs = ", ".join('"%s"' % h for h in nt.HOSTS)
+        return self.CONF % (self.port, addrs, "defer-accept = %s" % ("true" if defer else "false"),
+                            self.eport, addrs)
+
+    def setUp(self):
+        self.port, self.eport = nt.free_ports(2)
+
+    def state_after(self, host, port, pause=0.3):
+        """Connect, send nothing, and see which end holds the connection after a pause."""
+        s = nt.connect(host, port)
+        time.sleep(pause * nt.SLOW)
+        return s, server_side_state(host, port, s.getsockname()[1])
+
+    def check_deferred(self, d, host):
+        s, st = self.state_after(host, self.port)
+        self.assertEqual(st, TCP_SYN_RECV, "the kernel should still hold the connection")
+        self.assertTrue(silent(s, 0.1))
+        sport = Ports.next()
+        s.sendall(v2("192.0.2.90", sport))
+        line, _ = nt.recv_until_close(s)
+        self.assertRegex(line, rb"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\r\n$")
+        s.close()
+        d.wait_log(accepted_rx("da", "192.0.2.90", sport, host))
+
+    def check_accepted_at_once(self, host):
+        s, st = self.state_after(host, self.port)
+        self.assertEqual(st, TCP_ESTABLISHED, "netlabd should have accepted the connection")
+        # daytime waits for the header: nothing written yet
+        self.assertTrue(silent(s, 0.1))
+        s.close()
+
+    def test_held_by_the_kernel_until_the_header(self):
+        with nt.Daemon(self.conf(True)) as d:
+            for host in nt.HOSTS:
+                with self.subTest(host=host):
+                    self.check_deferred(d, host)
+
+    def test_data_behind_the_header_in_one_segment(self):
+        with nt.Daemon(self.conf(True)) as d:
+            for host in nt.HOSTS:
+                with self.subTest(host=host):
+                    sport = Ports.next()
+                    s = nt.connect(host, self.eport)
+                    s.sendall(v1("2001:db8::91", sport) + b"first line\n")
+                    self.assertEqual(nt.recv_exact(s, 11), b"first line\n")
+                    s.sendall(b"second\n")
+                    self.assertEqual(nt.recv_exact(s, 7), b"second\n")
+                    s.close()
+                    d.wait_log(accepted_rx("ec", "2001:db8::91", sport, host))
+
+    def test_off_netlabd_accepts_at_once(self):
+        with nt.Daemon(self.conf(False)):
+            for host in nt.HOSTS:
+                with self.subTest(host=host):
+                    self.check_accepted_at_once(host)
+
+    def test_reload_turns_it_on_and_off(self):
+        with nt.Daemon(self.conf(False)) as d:
+            self.check_accepted_at_once("127.0.0.1")
+            for n, defer in ((1, True), (2, False), (3, True)):
+                d.write_conf(self.conf(defer))
+                d.signal(signal.SIGHUP)
+                d.wait_log(r"^netlabd: reloaded ", count=n)
+                for host in nt.HOSTS:
+                    with self.subTest(reload=n, host=host):
+                        if defer:
+                            self.check_deferred(d, host)
+                        else:
+                            self.check_accepted_at_once(host)
+
+    def test_a_client_that_sends_nothing_is_handed_over_late(self):
+        # A direct daytime client (127.0.0.5 is no proxy here) sends nothing: the kernel
+        # hands it over after about a second, and it is served as itself.
+        with nt.Daemon(self.conf(True)) as d:
+            t = time.monotonic()
+            s = nt.connect("127.0.0.1", self.port, source="127.0.0.5")
+            line, how = nt.recv_until_close(s, timeout=5)
+            waited = time.monotonic() - t
+            self.assertEqual(how, "eof")
+            self.assertTrue(line.endswith(b"\r\n"), line)
+            self.assertGreater(waited, 0.5)
+            d.wait_log(r"^da: accepted connection from 127\.0\.0\.5, port=%d$"
+                       % s.getsockname()[1])
+            s.close()
+            # A proxy that sends nothing: handed over the same way, then the 5 s deadline.
+            for host in nt.HOSTS:
+                with self.subTest(host=host):
+                    s = nt.connect(host, self.port)
+                    t = time.monotonic()
+                    _, how = nt.recv_until_close(s, timeout=10)
+                    self.assertEqual(how, "eof")
+                    self.assertGreater(time.monotonic() - t, 4.5)
+                    d.wait_log(r"^da: PROXY header timeout from %s, port=%d: nothing received"
+                               r" in 5 s$" % (re.escape(host), s.getsockname()[1]))
+                    s.close()
+
+    def test_needs_proxy_from(self):
+        rc, out, err, path = nt.run_check('service d {\n    protocol = daytime\n'
+                                          '    defer-accept = true\n}\n')
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("%s:3: service 'd': defer-accept is for clients that come through a"
+                      " proxy: set proxy-from too" % path, err)
+        rc, out, err, path = nt.run_check('service d {\n    protocol = daytime\n'
+                                          '    defer-accept = false\n}\n')
+        self.assertEqual(rc, 0, out + err)
 
 
 class LocalDebug(unittest.TestCase):

@@ -604,6 +604,9 @@ class ConfigErrors(Case):
             ("service e {\n    protocol = echo\n    transport = udp\n    port = 7\n"
              "    proxy-from = { \"10.0.0.0/8\" }\n}\n", 10,
              "service 'e': option 'proxy-from' is for tcp services only"),
+            ("service e {\n    protocol = echo\n    transport = udp\n    port = 7\n"
+             "    defer-accept = true\n}\n", 10,
+             "service 'e': option 'defer-accept' is for tcp services only"),
             ("service e {\n    protocol = echo\n    transport = sctp\n}\n", 8,
              "unknown transport 'sctp' (tcp or udp)"),
             ("service e {\n    protocol = echo\n    transport = \"\"\n}\n", 8,

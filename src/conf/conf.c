@@ -83,6 +83,8 @@ static const struct conf_opt svc_opts[] = {
 	{ .cfg = CFG_STR_LIST("deny", "{}", CFGF_NONE), .check = check_prefix },
 	{ .cfg = CFG_STR_LIST("proxy-from", "{}", CFGF_NONE), .check = check_prefix,
 	    .flags = CONF_OPT_TCP_ONLY },
+	/* Every client sends first (a PROXY header): the kernel holds a connection until it has. */
+	{ .cfg = CFG_BOOL("defer-accept", cfg_false, CFGF_NONE), .flags = CONF_OPT_TCP_ONLY },
 	CONF_OPT_END
 };
 
@@ -411,6 +413,12 @@ conf_validate_service(cfg_t *cfg, cfg_opt_t *opt)
 		    " does not run over %s", title, p->name, udp ? "udp" : "tcp");
 		return -1;
 	}
+	/* Without a header to wait for, a daytime client would wait for nothing. */
+	if (!udp && cfg_getbool(sec, "defer-accept") && cfg_size(sec, "proxy-from") == 0) {
+		conf_error_at(option_line(idx, "defer-accept", line), "service '%s': defer-accept"
+		    " is for clients that come through a proxy: set proxy-from too", title);
+		return -1;
+	}
 	if (idx >= parsing->fix.nsecs)
 		return 0;
 	fs = &parsing->fix.secs[idx];
@@ -491,6 +499,7 @@ conf_service(cfg_t *sec)
 	conf_acl(sec, "allow", &sc->allow);
 	conf_acl(sec, "deny", &sc->deny);
 	conf_acl(sec, "proxy-from", &sc->proxy_from);
+	sc->defer_accept = sc->socktype == SOCK_STREAM && cfg_getbool(sec, "defer-accept");
 	if (sc->proto->conf_new != NULL && (sc->proto_conf = sc->proto->conf_new(sec)) == NULL)
 		fatal("%s: out of memory", sc->name);
 	return sc;

@@ -30,6 +30,7 @@ struct svc_conf {
 	int			 rate_limit;	/* per source per second, 0: none */
 	struct acl		 allow, deny;	/* an empty allow list allows everyone */
 	struct acl		 proxy_from;	/* peers that must send a PROXY header (tcp) */
+	bool			 defer_accept;	/* accepted once the client has sent (tcp) */
 };
 
 struct netlab_conf {

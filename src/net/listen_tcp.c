@@ -5,6 +5,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/listener.h>
@@ -17,6 +20,13 @@
 #include "worker.h"
 
 #define ACCEPT_PAUSE_MS	100
+/*
+ * defer-accept: how long the kernel holds a connection that sent nothing.
+ * A proxy sends its header at once; a client that does not is handed over
+ * after about this long anyway (Linux counts it in SYN-ACK retransmissions:
+ * one, a second after the first).
+ */
+#define DEFER_SECONDS	1
 
 static void
 tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -110,6 +120,28 @@ tcp_listener_enable(struct listener *l, bool on)
 		evconnlistener_enable(l->evl);
 	else
 		evconnlistener_disable(l->evl);
+}
+
+/*
+ * The kernel completes the handshake but queues the connection for accept
+ * only once its first bytes (the PROXY header) are in, so one wake-up takes
+ * the connection and its header together.  Only what netlabd set is
+ * cleared: a systemd socket's DeferAcceptSec= stays.
+ */
+void
+tcp_listener_defer(struct listener *l, bool on)
+{
+	int secs = on ? DEFER_SECONDS : 0;
+	char ep[ENDPOINT_STRLEN];
+
+	if (on == l->deferred)
+		return;
+	if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0) {
+		endpoint_str(&l->ep, ep, sizeof(ep));
+		log_warn("netlabd: %s: TCP_DEFER_ACCEPT", ep);
+		return;
+	}
+	l->deferred = on;
 }
 
 void

@@ -128,6 +128,8 @@ listener_attach(struct listener *l, struct service *s)
 	if (l->svc != NULL)
 		service_unref(l->svc);
 	l->svc = s;
+	if (s != NULL && !is_udp(l))
+		tcp_listener_defer(l, s->run->cf->defer_accept);
 	if (is_udp(l))
 		udp_listener_enable(l, on);
 	else

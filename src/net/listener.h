@@ -23,6 +23,7 @@ struct listener {
 	char			*fdname;	/* the name systemd gave an adopted socket, or NULL */
 	bool			 adopted;	/* systemd owns it: never closed or rebound, except at start-up */
 	bool			 keep;		/* mark while a config is applied */
+	bool			 deferred;	/* TCP_DEFER_ACCEPT set by netlabd (defer-accept) */
 	struct service		*svc;		/* NULL while idle */
 	struct evconnlistener	*evl;		/* TCP */
 	struct event		*ev;		/* TCP: resumes accepting after EMFILE; UDP: readable */
@@ -41,6 +42,7 @@ void	listeners_free(struct worker *);
 /* The halves of each transport, for listener.c. */
 int	tcp_listener_start(struct listener *);
 void	tcp_listener_enable(struct listener *, bool);
+void	tcp_listener_defer(struct listener *, bool);
 void	tcp_listener_stop(struct listener *);
 int	udp_listener_setup(int fd, int family);
 int	udp_listener_start(struct listener *);
