@@ -86,9 +86,12 @@ srctab_inc(struct srctab *t, uint64_t key)
 	}
 	if (t->nentries >= t->nbuckets && srctab_grow(t) < 0 && t->nbuckets == 0)
 		return -1;
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	/* malloc, not calloc: glibc 2.36's calloc skips the thread cache, and a
+	 * source's entry comes and goes with each of its connections. */
+	if ((e = malloc(sizeof(*e))) == NULL)
 		return -1;
 	pp = srctab_slot(t, key);
+	e->next = NULL;
 	e->key = key;
 	e->count = 1;
 	*pp = e;

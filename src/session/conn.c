@@ -702,6 +702,7 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 	const struct svc_conf *cf = run->cf;
 	struct peer peer;
 	struct conn *c;
+	size_t size;
 	bool proxied;
 
 	if (event_size == 0)
@@ -724,11 +725,14 @@ conn_accept(struct worker *w, struct service *s, int fd, const struct sockaddr *
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c) + event_size + cf->proto->state_size)) == NULL) {
+	/* malloc and memset, not calloc: glibc 2.36's calloc skips the thread cache. */
+	size = sizeof(*c) + event_size + cf->proto->state_size;
+	if ((c = malloc(size)) == NULL) {
 		conn_unmade(w, s, &peer, proxied);
 		close(fd);
 		return;
 	}
+	memset(c, 0, size);
 	c->w = w;
 	c->fd = fd;
 	c->peer = peer;
