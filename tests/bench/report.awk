@@ -209,20 +209,12 @@ function main_table(    nw, ws, desc, i, w, f, fam, kn, kr, kx, line, rref, rx, 
 
 # Issue 9's greeting cells once more: netlabd without its accepted-peer
 # line (log-level notice), to show what SPEC section 4's line costs.
-function quiet_table(    nw, ws, i, w, f, fam, kn, kq, kr, rn, rq) {
-	nw = split("daytime hello", ws, " ")
-	if (!any_of("daytime hello"))
+function quiet_table(    nw, ws, i, w, f, fam, kn, kq, kr, rn) {
+	if (!heading("The accepted-peer line's share (issue 9): greeting cells at log-level notice", "daytime hello"))
 		return
-	for (i = 1; i <= nw; i++)
-		if (cnt[K(ws[i], "v4", "nl_quiet")] > 0 || cnt[K(ws[i], "v6", "nl_quiet")] > 0)
-			break
-	if (i > nw)
-		return
-	print ""
-	print "### The accepted-peer line's share (issue 9): greeting cells at log-level notice"
-	print ""
 	print "| workload | fam | netlabd (info) CPU us/op | netlabd (notice) CPU us/op | reference CPU us/op | info/ref | notice/ref | target |"
 	print "|---|---|---|---|---|---|---|---|"
+	nw = split("daytime hello", ws, " ")
 	for (i = 1; i <= nw; i++) {
 		w = ws[i]
 		if (!any_of(w))
@@ -230,14 +222,12 @@ function quiet_table(    nw, ws, i, w, f, fam, kn, kq, kr, rn, rq) {
 		for (f = 1; f <= 2; f++) {
 			fam = f == 1 ? "v4" : "v6"
 			kn = K(w, fam, "netlabd"); kq = K(w, fam, "nl_quiet"); kr = K(w, fam, "refserver")
-			rn = rq = "-"
-			if (has(kn) && has(kr))
-				rn = sprintf("%.2fx", stat("server_cpu_us_per_op", kn) / stat("server_cpu_us_per_op", kr))
-			if (has(kq) && has(kr))
-				rq = sprintf("%.2fx", stat("server_cpu_us_per_op", kq) / stat("server_cpu_us_per_op", kr))
+			cpu_vs(kn, kr, 1.05)
+			rn = RATIO
+			cpu_vs(kq, kr, 1.05)
 			print "| " w " connect-read-close, 32 in flight | " fam " | " \
 			    cell("server_cpu_us_per_op", kn, "%.2f") " | " cell("server_cpu_us_per_op", kq, "%.2f") " | " \
-			    cell("server_cpu_us_per_op", kr, "%.2f") " | " rn " | " rq " | <= 1.05x (figure) |"
+			    cell("server_cpu_us_per_op", kr, "%.2f") " | " rn " | " RATIO " | <= 1.05x (figure) |"
 		}
 	}
 }
